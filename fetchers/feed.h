@@ -1,0 +1,54 @@
+/*
+ * feed: RSS 0.9x/2.0, RSS 1.0/RDF and Atom 0.3/1.0 parser (libxml2).
+ *
+ * Pure: bytes in, a struct feed out; no network, no file system (external
+ * entities and DTDs are never loaded). Field semantics follow feedparser's, as
+ * described in the conformance suite's README.
+ */
+#ifndef PW_FETCHERS_FEED_H
+#define PW_FETCHERS_FEED_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct feed_entry {
+    char *title; /* every string is UTF-8 or NULL when absent */
+    char *link;  /* absolute when a base was known */
+    char *id;    /* guid / atom:id; NULL when the feed has none */
+    char *summary;
+    char *content;
+    char *author;
+    time_t published; /* UTC; valid only when has_published */
+    time_t updated;
+    int has_published;
+    int has_updated;
+};
+
+struct feed {
+    int bozo;       /* input was not well-formed or its charset was wrong */
+    char *bozo_msg; /* why, or NULL */
+    char *title;
+    char *link;
+    char *subtitle;
+    struct feed_entry *entries;
+    size_t nentries;
+};
+
+/*
+ * Parses len bytes of data. base_url (nullable) resolves relative links;
+ * http_charset (nullable) is the charset from an HTTP Content-Type header.
+ * Returns 0 and a feed in *out (free with feed_free) for anything that could be
+ * recovered as a feed (bozo set when recovery was needed); -1 with a message in
+ * err when the input is not a feed at all.
+ */
+int feed_parse(const char *data, size_t len, const char *base_url, const char *http_charset,
+               struct feed **out, char *err, size_t errsz);
+void feed_free(struct feed *f); /* accepts NULL */
+
+/* Writes the design's JSON contract for f into *json (caller frees); 0 or -1 on OOM. */
+int feed_to_json(const struct feed *f, char **json);
+
+/* Parses an RFC 822 / W3CDTF / ISO 8601 date string; 0 and *out (UTC) or -1. */
+int feed_parse_date(const char *s, time_t *out);
+
+#endif

@@ -1,0 +1,146 @@
+/*
+ * store: the SQLite database (WAL, versioned schema keyed by PRAGMA
+ * user_version). The only code that writes SQL. Every statement is prepared
+ * once at open and reset after use; all are finalised by store_close.
+ *
+ * Errors: functions return 0 or -1 with a message in err (which names the
+ * database operation); nothing is logged here.
+ */
+#ifndef PW_STORE_STORE_H
+#define PW_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+/* Opens (creating if needed) and migrates the database at path. Free with store_close. */
+int store_open(const char *path, struct store **out, char *err, size_t errsz);
+void store_close(struct store *st); /* accepts NULL */
+
+/* Writers group their work in one transaction: BEGIN IMMEDIATE ... COMMIT. */
+int store_begin(struct store *st, char *err, size_t errsz);
+int store_commit(struct store *st, char *err, size_t errsz);
+void store_rollback(struct store *st); /* no-op outside a transaction */
+
+/* ---- configuration mirrored into the database (upsert by name) ---- */
+int store_feed_sync(struct store *st, const char *name, const char *url, int64_t *feed_id,
+                    char *err, size_t errsz);
+int store_canonical_sync(struct store *st, const char *name, const char *path, const char *text,
+                         int64_t *canonical_id, char *err, size_t errsz);
+
+/* Records the outcome of one poll. error NULL means success (resets
+ * consecutive_failures), else it is stored as last_error and counted. */
+int store_feed_result(struct store *st, int64_t feed_id, time_t when, long http_status,
+                      const char *error, char *err, size_t errsz);
+
+/* ---- articles and versions ---- */
+struct store_item {
+    const char *guid; /* stable item id: guid/atom id, else the link; required */
+    const char *link;
+    const char *title;
+    const char *author;
+    const char *summary;
+    const char *content;
+    const char *text; /* the text analysed: what decides whether a version is new; required */
+    time_t published; /* 0 when unknown */
+    time_t updated;
+};
+
+struct store_upsert {
+    int64_t article_id;
+    int64_t version_id; /* the newest version (new or existing) */
+    int version_no;     /* 1-based */
+    int new_article;
+    int new_version;    /* a version row was inserted (text differs from the previous one) */
+    char *prev_text;    /* text of the previous version when new_version && version_no > 1,
+                           else NULL; caller frees */
+};
+
+/* Inserts the article if unseen (UNIQUE feed_id, guid) and a version when its
+ * text differs from the newest stored one. */
+int store_upsert_item(struct store *st, int64_t feed_id, const struct store_item *item, time_t now,
+                      struct store_upsert *out, char *err, size_t errsz);
+
+/* ---- matches and coverage ---- */
+/* Records the score of one version against one canonical text. paragraphs is
+ * a comma list of 1-based canonical paragraph numbers ("" when none);
+ * detail_json is the matcher's JSON for the pair (nullable). */
+int store_match_add(struct store *st, int64_t version_id, int64_t canonical_id, double score,
+                    const char *lang, const char *paragraphs, const char *detail_json, char *err,
+                    size_t errsz);
+
+/* Marks the article as covering the canonical text. *first is 1 when it was
+ * not marked before (that is when a coverage alert is due), else 0. */
+int store_coverage_mark(struct store *st, int64_t article_id, int64_t canonical_id,
+                        int64_t version_id, double score, time_t now, int *first, char *err,
+                        size_t errsz);
+
+/* *covered = 1 when the article covers any canonical text. */
+int store_article_is_covered(struct store *st, int64_t article_id, int *covered, char *err,
+                             size_t errsz);
+
+/* ---- alert outbox ---- */
+/* Adds an alert (kind: "coverage", "changed", ...; record: the single-line
+ * key=value text) with one pending delivery per channel in channels[0..n).
+ * Call inside the transaction that stored its cause. */
+int store_alert_add(struct store *st, const char *kind, const char *record, time_t now,
+                    const char *const *channels, size_t nchannels, int64_t *alert_id, char *err,
+                    size_t errsz);
+
+struct store_delivery {
+    int64_t alert_id;
+    const char *kind;
+    const char *record;
+    const char *channel;
+    int attempts;
+};
+/* Calls cb for each pending delivery of channel whose next attempt is <= now,
+ * oldest first, at most limit. Strings are valid only during the call. cb
+ * returning non-zero stops the walk. No other store call may be made from cb. */
+typedef int (*store_delivery_cb)(const struct store_delivery *d, void *arg);
+int store_delivery_due(struct store *st, const char *channel, time_t now, int limit,
+                       store_delivery_cb cb, void *arg, char *err, size_t errsz);
+int store_delivery_done(struct store *st, int64_t alert_id, const char *channel, time_t now,
+                        char *err, size_t errsz);
+int store_delivery_failed(struct store *st, int64_t alert_id, const char *channel,
+                          time_t next_attempt, const char *error, char *err, size_t errsz);
+
+/* ---- reading, for the CLI ---- */
+struct store_article_row {
+    int64_t article_id;
+    const char *feed;
+    const char *guid;
+    const char *link;
+    const char *title;
+    int versions;
+    time_t first_seen;
+    time_t last_seen;
+};
+typedef int (*store_article_cb)(const struct store_article_row *r, void *arg);
+/* feed NULL: all feeds. Newest first, at most limit (0: no limit). */
+int store_list_articles(struct store *st, const char *feed, int limit, store_article_cb cb,
+                        void *arg, char *err, size_t errsz);
+
+struct store_coverage_row {
+    const char *canonical;
+    const char *feed;
+    int64_t article_id;
+    const char *title;
+    const char *link;
+    double score;      /* best score of any version */
+    const char *lang;
+    const char *paragraphs; /* of the best-scoring version */
+    time_t first_covered;
+};
+typedef int (*store_coverage_cb)(const struct store_coverage_row *r, void *arg);
+/* canonical NULL: all canonical texts. Ordered by canonical, then first_covered. */
+int store_list_coverage(struct store *st, const char *canonical, store_coverage_cb cb, void *arg,
+                        char *err, size_t errsz);
+
+/* Counts, for tests and status: rows in table name (one of "feeds", "articles",
+ * "versions", "canonicals", "matches", "coverage", "alerts", "deliveries"). */
+int store_count(struct store *st, const char *table, int64_t *n, char *err, size_t errsz);
+
+#endif
