@@ -1,6 +1,12 @@
 #include "alerts/alerts.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+
+#include "store/store.h"
 
 int alert_kv(struct buf *b, const char *key, const char *value)
 {
@@ -31,4 +37,83 @@ int alert_kv(struct buf *b, const char *key, const char *value)
             return -1;
     }
     return buf_putc(b, '"');
+}
+
+struct due {
+    int64_t id;
+    char *record;
+    char *kind;
+};
+
+struct due_list {
+    struct due *v;
+    size_t n, cap;
+    int oom;
+};
+
+/* The store forbids store calls inside its walk, so due rows are copied out
+ * first and marked afterwards. */
+static int collect(const struct store_delivery *d, void *arg)
+{
+    struct due_list *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        struct due *v = realloc(l->v, cap * sizeof *v);
+        if (!v) {
+            l->oom = 1;
+            return 1;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    char *record = strdup(d->record);
+    char *kind = strdup(d->kind);
+    if (!record || !kind) {
+        free(record);
+        free(kind);
+        l->oom = 1;
+        return 1;
+    }
+    l->v[l->n++] = (struct due){d->alert_id, record, kind};
+    return 0;
+}
+
+/* Routine alerts are notices; a feed that failed is a warning. */
+static int severity(const char *kind)
+{
+    return !strcmp(kind, "feed-error") ? LOG_WARNING : LOG_NOTICE;
+}
+
+int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now, int *delivered,
+                   char *err, size_t errsz)
+{
+    struct due_list l = {0};
+    int rc = 0;
+    *delivered = 0;
+    if (store_delivery_due(st, ALERT_CHANNEL_LOG, now, 1000, collect, &l, err, errsz) < 0) {
+        rc = -1;
+        goto done;
+    }
+    if (l.oom) {
+        rc = pw_err(err, errsz, "alerts: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        if (sinks->to_syslog)
+            syslog(severity(l.v[i].kind), "%s", l.v[i].record);
+        if (sinks->to_stderr)
+            fprintf(stderr, "alert: %s\n", l.v[i].record);
+        if (store_delivery_done(st, l.v[i].id, ALERT_CHANNEL_LOG, now, err, errsz) < 0) {
+            rc = -1;
+            goto done;
+        }
+        (*delivered)++;
+    }
+done:
+    for (size_t i = 0; i < l.n; i++) {
+        free(l.v[i].record);
+        free(l.v[i].kind);
+    }
+    free(l.v);
+    return rc;
 }

@@ -18,7 +18,10 @@ struct buf {
     size_t cap;
 };
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Each returns 0, or -1 when memory ran out (the buffer is then unchanged). */
 int buf_grow(struct buf *b, size_t extra);

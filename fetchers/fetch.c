@@ -1,1 +1,616 @@
-/* placeholder: being written */
+/*
+ * fetch: libcurl multi-socket API driven by a libevent loop.
+ *
+ * The glue follows curl's hiperfifo/multi-event examples: curl tells us which
+ * sockets to watch (CURLMOPT_SOCKETFUNCTION, per-socket context attached with
+ * curl_multi_assign) and when to wake it (CURLMOPT_TIMERFUNCTION, which only
+ * arms one evtimer); libevent calls back into curl_multi_socket_action; every
+ * finished transfer is reported and torn down in the CURLMSG_DONE branch.
+ *
+ * Our own queue sits in front of curl: at most max_total easy handles are in
+ * the multi handle at once, the rest wait in FIFO order. Per-host limits are
+ * left to CURLMOPT_MAX_HOST_CONNECTIONS.
+ *
+ * Re-entrancy: a done callback may call fetch_start (the new transfer is
+ * queued behind older ones) and may even call fetch_client_free, in which
+ * case the client is destroyed once the callback has returned to us.
+ */
+#include "fetchers/fetch.h"
+
+#include "common/buf.h"
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#ifndef PW_VERSION
+#define PW_VERSION "0.1.0"
+#endif
+
+enum { MAX_REDIRS = 5 };
+
+struct xfer {
+    struct fetch_client *c;
+    struct xfer *prev, *next; /* in queued, running or failed */
+    CURL *easy; /* owned; cleaned up when the transfer is done */
+    char *url;
+    int is_file;
+    fetch_done_cb cb;
+    void *arg;
+    struct buf body;
+    int too_big;             /* write callback refused more bytes */
+    int no_mem;              /* write callback could not grow the body */
+    char start_err[128];     /* why curl_multi_add_handle failed (failed list) */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct xlist {
+    struct xfer *head, *tail;
+    size_t n;
+};
+
+/* Per-socket context, attached to curl's socket with curl_multi_assign. */
+struct sock {
+    struct fetch_client *c;
+    struct sock *prev, *next;
+    curl_socket_t fd;
+    struct event *ev;
+};
+
+struct fetch_client {
+    struct event_base *base;
+    CURLM *multi;
+    CURLSH *share;
+    struct event *timer;    /* curl's timeout */
+    struct event *deferred; /* delivers failed starts from the loop */
+    struct xlist queued, running, failed;
+    struct sock *socks; /* every socket context, so that free can reclaim them */
+    int max_total;
+    long timeout_ms, connect_timeout_ms;
+    size_t max_body;
+    char *user_agent;
+    int depth;   /* user callbacks currently on the stack */
+    int closing; /* fetch_client_free was called from a callback */
+    int global_init;
+};
+
+static void xlist_push(struct xlist *l, struct xfer *t)
+{
+    t->prev = l->tail;
+    t->next = NULL;
+    if (l->tail)
+        l->tail->next = t;
+    else
+        l->head = t;
+    l->tail = t;
+    l->n++;
+}
+
+static void xlist_unlink(struct xlist *l, struct xfer *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        l->head = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+    else
+        l->tail = t->prev;
+    t->prev = t->next = NULL;
+    l->n--;
+}
+
+static void xfer_free(struct xfer *t)
+{
+    if (!t)
+        return;
+    if (t->easy)
+        curl_easy_cleanup(t->easy);
+    buf_free(&t->body);
+    free(t->url);
+    free(t);
+}
+
+/* ---- reporting ---------------------------------------------------------- */
+
+/* Copies s into out as one line: stored errors and syslog records are
+ * line-oriented, and curl's messages sometimes end with a newline. */
+static void one_line(char *out, size_t outsz, const char *s)
+{
+    size_t i = 0;
+    for (; *s && i + 1 < outsz; s++)
+        out[i++] = (*s == '\r' || *s == '\n' || *s == '\t') ? ' ' : *s;
+    while (i > 0 && out[i - 1] == ' ')
+        i--;
+    out[i] = '\0';
+}
+
+/* Calls the user's callback; the depth count lets fetch_client_free know
+ * that it must not destroy the client under our feet. */
+static void deliver(struct fetch_client *c, struct xfer *t, const struct fetch_result *res)
+{
+    c->depth++;
+    t->cb(res, t->arg);
+    c->depth--;
+}
+
+/* Reports a transfer curl has finished with result rc. t is already off the
+ * running list and out of the multi handle; the caller frees it. */
+static void report_done(struct fetch_client *c, struct xfer *t, CURLcode rc)
+{
+    struct fetch_result res = {0};
+    char msg[CURL_ERROR_SIZE + 64];
+    char *eff = NULL, *ctype = NULL;
+    long status = 0;
+
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
+    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
+    if (!t->body.data && buf_grow(&t->body, 0) < 0)
+        t->no_mem = 1;
+
+    res.url = t->url;
+    res.effective_url = eff ? eff : t->url;
+    res.status = status;
+    res.content_type = ctype;
+    res.body = t->body.data ? t->body.data : "";
+    res.len = t->body.len;
+
+    if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        snprintf(msg, sizeof(msg), "body larger than %zu bytes", c->max_body);
+    } else if (t->no_mem) {
+        snprintf(msg, sizeof(msg), "out of memory");
+    } else if (rc != CURLE_OK) {
+        one_line(msg, sizeof(msg), t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+    } else if (!t->is_file && (status < 200 || status > 299)) {
+        snprintf(msg, sizeof(msg), "HTTP %ld", status);
+    } else {
+        res.ok = 1;
+    }
+    if (!res.ok)
+        res.error = msg;
+    deliver(c, t, &res);
+}
+
+/* Reports a transfer that never reached curl (curl_multi_add_handle failed). */
+static void report_failed(struct fetch_client *c, struct xfer *t)
+{
+    struct fetch_result res = {0};
+
+    res.url = t->url;
+    res.effective_url = t->url;
+    res.body = "";
+    res.error = t->start_err;
+    deliver(c, t, &res);
+}
+
+/* ---- queue -------------------------------------------------------------- */
+
+/* Moves queued transfers into curl while there is room. Never calls a user
+ * callback: a transfer curl refuses goes to the failed list, reported from
+ * the deferred event, so that fetch_start never calls back synchronously. */
+static void pump(struct fetch_client *c)
+{
+    while (c->queued.head && c->running.n < (size_t)c->max_total && !c->closing) {
+        struct xfer *t = c->queued.head;
+        xlist_unlink(&c->queued, t);
+        CURLMcode mc = curl_multi_add_handle(c->multi, t->easy);
+        if (mc != CURLM_OK) {
+            snprintf(t->start_err, sizeof(t->start_err), "cannot start transfer: %s",
+                     curl_multi_strerror(mc));
+            xlist_push(&c->failed, t);
+            event_active(c->deferred, 0, 0);
+            continue;
+        }
+        xlist_push(&c->running, t);
+    }
+}
+
+/* Drains curl's messages; each finished transfer is reported, then freed. */
+static void check_multi_info(struct fetch_client *c)
+{
+    CURLMsg *msg;
+    int left;
+
+    while (!c->closing && (msg = curl_multi_info_read(c->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = msg->easy_handle;
+        CURLcode rc = msg->data.result; /* msg is invalid once the handle is removed */
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        struct xfer *t = (struct xfer *)priv;
+        curl_multi_remove_handle(c->multi, easy);
+        xlist_unlink(&c->running, t);
+        /* Start waiting transfers first so that a fetch_start from the
+         * callback queues behind them. */
+        pump(c);
+        report_done(c, t, rc);
+        xfer_free(t);
+    }
+}
+
+static void client_destroy(struct fetch_client *c);
+
+/* Every libevent callback of ours ends here: if the user freed the client
+ * from one of its callbacks, this is the first point where that is safe. */
+static void after_dispatch(struct fetch_client *c)
+{
+    if (c->closing && c->depth == 0)
+        client_destroy(c);
+}
+
+/* ---- libevent → curl ---------------------------------------------------- */
+
+static void on_socket_event(evutil_socket_t fd, short what, void *arg)
+{
+    struct sock *s = arg;
+    struct fetch_client *c = s->c; /* s may be freed by socket_action */
+    int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
+                 ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int running;
+
+    curl_multi_socket_action(c->multi, fd, action, &running);
+    check_multi_info(c);
+    after_dispatch(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_client *c = arg;
+    int running;
+
+    (void)fd;
+    (void)what;
+    curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_multi_info(c);
+    after_dispatch(c);
+}
+
+static void on_deferred(evutil_socket_t fd, short what, void *arg)
+{
+    struct fetch_client *c = arg;
+    struct xfer *t;
+
+    (void)fd;
+    (void)what;
+    while (!c->closing && (t = c->failed.head)) {
+        xlist_unlink(&c->failed, t);
+        report_failed(c, t);
+        xfer_free(t);
+    }
+    pump(c);
+    after_dispatch(c);
+}
+
+/* ---- curl → libevent ---------------------------------------------------- */
+
+static void sock_free(struct fetch_client *c, struct sock *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        c->socks = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    event_free(s->ev);
+    free(s);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: (re)arms the event for a socket, or drops it. */
+static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+    struct fetch_client *c = userp;
+    struct sock *s = sockp;
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (s) {
+            curl_multi_assign(c->multi, fd, NULL);
+            sock_free(c, s);
+        }
+        return 0;
+    }
+    short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+                 ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+    if (!s) {
+        s = calloc(1, sizeof(*s));
+        if (!s)
+            return -1;
+        s->c = c;
+        s->fd = fd;
+        s->ev = event_new(c->base, fd, kind, on_socket_event, s);
+        if (!s->ev) {
+            free(s);
+            return -1;
+        }
+        s->next = c->socks;
+        if (c->socks)
+            c->socks->prev = s;
+        c->socks = s;
+        curl_multi_assign(c->multi, fd, s);
+    } else {
+        /* event_assign needs a non-pending event; this also works from
+         * inside the event's own callback. */
+        event_del(s->ev);
+        if (event_assign(s->ev, c->base, fd, kind, on_socket_event, s) < 0)
+            return -1;
+    }
+    return event_add(s->ev, NULL) < 0 ? -1 : 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: only arms the evtimer; calling curl from here is
+ * not allowed (curl is in the middle of its own bookkeeping). */
+static int on_curl_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct fetch_client *c = userp;
+
+    (void)multi;
+    if (timeout_ms < 0)
+        return evtimer_del(c->timer) < 0 ? -1 : 0;
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    return evtimer_add(c->timer, &tv) < 0 ? -1 : 0;
+}
+
+/* CURLOPT_WRITEFUNCTION: receives decoded bytes, so the cap applies to what
+ * the body really becomes, not to what compression let through the wire. */
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+    struct xfer *t = userp;
+    size_t n = size * nmemb;
+
+    if (n > t->c->max_body || t->body.len > t->c->max_body - n) {
+        t->too_big = 1;
+        return 0;
+    }
+    if (buf_append(&t->body, data, n) < 0) {
+        t->no_mem = 1;
+        return 0;
+    }
+    return n;
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
+                     struct fetch_client **out, char *err, size_t errsz)
+{
+    static const struct fetch_opts defaults = {0};
+    struct fetch_client *c = NULL;
+    int max_per_host;
+
+    *out = NULL;
+    if (!opts)
+        opts = &defaults;
+    if (!base)
+        return pw_err(err, errsz, "fetch: no event base");
+    if (opts->max_total < 0 || opts->max_per_host < 0 || opts->timeout_ms < 0 ||
+        opts->connect_timeout_ms < 0)
+        return pw_err(err, errsz, "fetch: negative limit in options");
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return pw_err(err, errsz, "fetch: out of memory");
+    c->base = base;
+    c->max_total = opts->max_total ? opts->max_total : 32;
+    max_per_host = opts->max_per_host ? opts->max_per_host : 4;
+    c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 60000;
+    c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : 15000;
+    c->max_body = opts->max_body ? opts->max_body : (size_t)16 << 20;
+    c->user_agent = strdup(opts->user_agent ? opts->user_agent : "presswatch/" PW_VERSION);
+    if (!c->user_agent) {
+        pw_err(err, errsz, "fetch: out of memory");
+        goto fail;
+    }
+
+    /* Reference-counted since 7.84, so several clients (or other modules
+     * using curl, like the SMTP sink) can each init and clean up. */
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        pw_err(err, errsz, "fetch: curl_global_init failed");
+        goto fail;
+    }
+    c->global_init = 1;
+
+    c->timer = evtimer_new(base, on_timer, c);
+    c->deferred = event_new(base, -1, 0, on_deferred, c);
+    c->multi = curl_multi_init();
+    c->share = curl_share_init();
+    if (!c->timer || !c->deferred || !c->multi || !c->share) {
+        pw_err(err, errsz, "fetch: out of memory");
+        goto fail;
+    }
+    /* Fresh easy handles would each start with an empty TLS session cache;
+     * sharing it lets repeated polls of one host resume sessions. */
+    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
+        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+        pw_err(err, errsz, "fetch: cannot set up the shared cache");
+        goto fail;
+    }
+    if (curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+        curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
+        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_per_host) !=
+            CURLM_OK ||
+        curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->max_total) !=
+            CURLM_OK) {
+        pw_err(err, errsz, "fetch: cannot configure curl");
+        goto fail;
+    }
+    *out = c;
+    return 0;
+
+fail:
+    client_destroy(c);
+    return -1;
+}
+
+/* Frees everything without calling any user callback. */
+static void client_destroy(struct fetch_client *c)
+{
+    struct xfer *t;
+
+    if (!c)
+        return;
+    while ((t = c->running.head)) {
+        xlist_unlink(&c->running, t);
+        curl_multi_remove_handle(c->multi, t->easy);
+        xfer_free(t);
+    }
+    while ((t = c->queued.head)) {
+        xlist_unlink(&c->queued, t);
+        xfer_free(t);
+    }
+    while ((t = c->failed.head)) {
+        xlist_unlink(&c->failed, t);
+        xfer_free(t);
+    }
+    if (c->multi)
+        curl_multi_cleanup(c->multi);
+    /* Sockets of cached connections may be closed without a
+     * CURL_POLL_REMOVE; whatever is left is ours to reclaim. */
+    while (c->socks)
+        sock_free(c, c->socks);
+    if (c->share)
+        curl_share_cleanup(c->share);
+    if (c->timer)
+        event_free(c->timer);
+    if (c->deferred)
+        event_free(c->deferred);
+    if (c->global_init)
+        curl_global_cleanup();
+    free(c->user_agent);
+    free(c);
+}
+
+void fetch_client_free(struct fetch_client *c)
+{
+    if (!c)
+        return;
+    if (c->depth > 0) {
+        /* Called from a done callback: we are still inside our own loop
+         * over curl's messages; after_dispatch finishes the job. */
+        c->closing = 1;
+        return;
+    }
+    client_destroy(c);
+}
+
+/* Returns 0 when url's scheme is one we fetch, setting *is_file. */
+static int check_scheme(const char *url, int *is_file, char *err, size_t errsz)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL;
+    int ret = -1;
+
+    if (!u)
+        return pw_err(err, errsz, "fetch: out of memory");
+    /* NON_SUPPORT_SCHEME: parse any scheme, so that the message names it
+     * even when this libcurl was built without it. */
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+    if (uc != CURLUE_OK) {
+        pw_err(err, errsz, "fetch: bad URL: %s", curl_url_strerror(uc));
+        goto fail;
+    }
+    if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
+        pw_err(err, errsz, "fetch: URL without a scheme");
+        goto fail;
+    }
+    if (strcasecmp(scheme, "http") && strcasecmp(scheme, "https") && strcasecmp(scheme, "file")) {
+        pw_err(err, errsz, "fetch: unsupported URL scheme \"%.32s\"", scheme);
+        goto fail;
+    }
+    *is_file = !strcasecmp(scheme, "file");
+    ret = 0;
+fail:
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return ret;
+}
+
+/* Sets the cautious per-transfer options; returns the first failure. */
+static CURLcode setup_easy(struct fetch_client *c, struct xfer *t)
+{
+    CURL *e = t->easy;
+    CURLcode rc = CURLE_OK;
+
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (rc == CURLE_OK)                                                                        \
+            rc = curl_easy_setopt(e, opt, val);                                                    \
+    } while (0)
+    SET(CURLOPT_URL, t->url);
+    SET(CURLOPT_PRIVATE, (void *)t);
+    SET(CURLOPT_ERRORBUFFER, t->errbuf);
+    SET(CURLOPT_WRITEFUNCTION, on_write);
+    SET(CURLOPT_WRITEDATA, (void *)t);
+    SET(CURLOPT_SHARE, c->share);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
+    /* A feed must not bounce us to file:// or anything but the web. */
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_FOLLOWLOCATION, 1L);
+    SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
+    SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl decodes */
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(c->max_body > (size_t)INT64_MAX ? INT64_MAX
+                                                                                : c->max_body));
+    SET(CURLOPT_USERAGENT, c->user_agent);
+    SET(CURLOPT_FAILONERROR, 0L); /* the status is reported, with the body */
+#undef SET
+    return rc;
+}
+
+int fetch_start(struct fetch_client *c, const char *url, fetch_done_cb cb, void *arg, char *err,
+                size_t errsz)
+{
+    struct xfer *t = NULL;
+    int is_file = 0;
+
+    if (!c || !url || !cb)
+        return pw_err(err, errsz, "fetch: missing argument");
+    if (c->closing)
+        return pw_err(err, errsz, "fetch: client is shutting down");
+    if (check_scheme(url, &is_file, err, errsz) < 0)
+        return -1;
+    t = calloc(1, sizeof(*t));
+    if (!t) {
+        pw_err(err, errsz, "fetch: out of memory");
+        goto fail;
+    }
+    t->c = c;
+    t->cb = cb;
+    t->arg = arg;
+    t->is_file = is_file;
+    t->url = strdup(url);
+    t->easy = curl_easy_init();
+    if (!t->url || !t->easy) {
+        pw_err(err, errsz, "fetch: out of memory");
+        goto fail;
+    }
+    CURLcode rc = setup_easy(c, t);
+    if (rc != CURLE_OK) {
+        pw_err(err, errsz, "fetch: %s", curl_easy_strerror(rc));
+        goto fail;
+    }
+    xlist_push(&c->queued, t);
+    /* curl_multi_add_handle only arms a zero timeout; the transfer really
+     * starts from the loop, never inside this call. */
+    pump(c);
+    return 0;
+
+fail:
+    xfer_free(t);
+    return -1;
+}
+
+size_t fetch_pending(const struct fetch_client *c)
+{
+    if (!c)
+        return 0;
+    return c->queued.n + c->running.n + c->failed.n;
+}

@@ -1,0 +1,500 @@
+#include "daemon/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CANONICAL_MAX_BYTES (8u << 20)
+
+enum sect { S_DAEMON, S_ALERTS, S_CANONICAL, S_FEED };
+enum ktype { T_STR, T_PATH, T_DURATION, T_INT, T_BOOL, T_SCORE, T_SIZE };
+
+/* One row per key: where it may appear, its type and bounds, and where it is
+ * stored (an offset into struct conf, conf_canonical or conf_feed). */
+struct key {
+    enum sect sect;
+    const char *name;
+    enum ktype type;
+    long long min, max;
+    size_t off;
+};
+
+#define C(f) offsetof(struct conf, f)
+static const struct key keys[] = {
+    {S_DAEMON, "database", T_PATH, 0, 0, C(database)},
+    {S_DAEMON, "interval", T_DURATION, 1, 7 * 86400, C(interval)},
+    {S_DAEMON, "concurrency", T_INT, 1, 1024, C(concurrency)},
+    {S_DAEMON, "per_host", T_INT, 1, 64, C(per_host)},
+    {S_DAEMON, "timeout", T_DURATION, 1, 3600, C(timeout)},
+    {S_DAEMON, "max_body", T_SIZE, 1024, 1LL << 31, C(max_body)},
+    {S_DAEMON, "user_agent", T_STR, 0, 0, C(user_agent)},
+    {S_ALERTS, "syslog", T_BOOL, 0, 1, C(syslog)},
+    {S_ALERTS, "syslog_ident", T_STR, 0, 0, C(syslog_ident)},
+    {S_ALERTS, "min_score", T_SCORE, 0, 1, C(min_score)},
+    {S_ALERTS, "email_to", T_STR, 0, 0, C(email_to)},
+    {S_ALERTS, "email_from", T_STR, 0, 0, C(email_from)},
+    {S_ALERTS, "smtp_url", T_STR, 0, 0, C(smtp_url)},
+    {S_ALERTS, "smtp_credentials", T_PATH, 0, 0, C(smtp_credentials)},
+    {S_CANONICAL, "file", T_PATH, 0, 0, offsetof(struct conf_canonical, path)},
+    {S_FEED, "url", T_STR, 0, 0, offsetof(struct conf_feed, url)},
+    {S_FEED, "interval", T_DURATION, 1, 7 * 86400, offsetof(struct conf_feed, interval)},
+    {S_FEED, "fetch_pages", T_BOOL, 0, 1, offsetof(struct conf_feed, fetch_pages)},
+};
+#undef C
+
+struct parser {
+    struct conf *c;
+    const char *file;
+    char *dir; /* the config file's folder, for relative paths */
+    struct buf *errors;
+    int nerrors;
+    FILE *fp;
+    int line;      /* line number of the line inih is looking at */
+    char *section; /* last section seen, to detect a new one */
+    enum sect cur; /* kind of the current section */
+    void *cur_obj; /* conf, conf_canonical or conf_feed being filled */
+    int cur_ok;    /* the current section header was valid */
+    char *line_buf;
+    size_t line_cap;
+};
+
+static void perr(struct parser *p, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void perr(struct parser *p, int line, const char *fmt, ...)
+{
+    va_list ap;
+    p->nerrors++;
+    buf_printf(p->errors, "%s:%d: ", p->file, line);
+    va_start(ap, fmt);
+    buf_vprintf(p->errors, fmt, ap);
+    va_end(ap);
+    buf_putc(p->errors, '\n');
+}
+
+int conf_parse_duration(const char *s, long long *seconds)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    if (errno)
+        return -1;
+    long long mul = 1;
+    if (*end) {
+        switch (*end) {
+        case 's':
+            mul = 1;
+            break;
+        case 'm':
+            mul = 60;
+            break;
+        case 'h':
+            mul = 3600;
+            break;
+        case 'd':
+            mul = 86400;
+            break;
+        default:
+            return -1;
+        }
+        if (end[1])
+            return -1;
+    }
+    if (v > LLONG_MAX / mul)
+        return -1;
+    *seconds = v * mul;
+    return 0;
+}
+
+static int parse_size(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    if (errno)
+        return -1;
+    long long mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1LL << 10;
+    else if (*end == 'M')
+        mul = 1LL << 20;
+    else if (*end == 'G')
+        mul = 1LL << 30;
+    else if (*end)
+        return -1;
+    if (*end && end[1])
+        return -1;
+    if (v > LLONG_MAX / mul)
+        return -1;
+    *out = v * mul;
+    return 0;
+}
+
+static char *resolve_path(const char *dir, const char *path)
+{
+    char *out;
+    if (path[0] == '/' || !dir)
+        return strdup(path);
+    if (asprintf(&out, "%s/%s", dir, path) < 0)
+        return NULL;
+    return out;
+}
+
+static int read_canonical(struct parser *p, struct conf_canonical *cn)
+{
+    struct buf b = BUF_INIT;
+    char msg[512];
+    if (buf_read_file(&b, cn->path, CANONICAL_MAX_BYTES, msg, sizeof msg) < 0) {
+        perr(p, cn->line, "canonical '%s': cannot read %s", cn->name, msg);
+        buf_free(&b);
+        return -1;
+    }
+    cn->text = buf_detach(&b);
+    if (!cn->text)
+        return -1;
+    return 0;
+}
+
+static int set_value(struct parser *p, const struct key *k, const char *value)
+{
+    char *base = (char *)p->cur_obj;
+    void *field = base + k->off;
+    long long v;
+    switch (k->type) {
+    case T_STR:
+    case T_PATH: {
+        if (!*value) {
+            perr(p, p->line, "%s: empty value", k->name);
+            return -1;
+        }
+        char *s = k->type == T_PATH ? resolve_path(p->dir, value) : strdup(value);
+        if (!s)
+            return -1;
+        free(*(char **)field);
+        *(char **)field = s;
+        return 0;
+    }
+    case T_DURATION:
+        if (conf_parse_duration(value, &v) < 0) {
+            perr(p, p->line, "%s: bad duration '%s' (use e.g. 90s, 15m, 2h, 1d)", k->name, value);
+            return -1;
+        }
+        break;
+    case T_SIZE:
+        if (parse_size(value, &v) < 0) {
+            perr(p, p->line, "%s: bad size '%s' (use e.g. 512k, 16M)", k->name, value);
+            return -1;
+        }
+        break;
+    case T_INT: {
+        char *end;
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end) {
+            perr(p, p->line, "%s: not a whole number: '%s'", k->name, value);
+            return -1;
+        }
+        break;
+    }
+    case T_BOOL:
+        if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") || !strcmp(value, "1") ||
+            !strcasecmp(value, "on"))
+            v = 1;
+        else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") || !strcmp(value, "0") ||
+                 !strcasecmp(value, "off"))
+            v = 0;
+        else {
+            perr(p, p->line, "%s: expected yes or no, got '%s'", k->name, value);
+            return -1;
+        }
+        *(int *)field = (int)v;
+        return 0;
+    case T_SCORE: {
+        char *end;
+        errno = 0;
+        double d = strtod(value, &end);
+        if (errno || end == value || *end || d < 0 || d > 1) {
+            perr(p, p->line, "%s: expected a number from 0 to 1, got '%s'", k->name, value);
+            return -1;
+        }
+        *(double *)field = d;
+        return 0;
+    }
+    }
+    if (v < k->min || v > k->max) {
+        perr(p, p->line, "%s: %s is out of range (%lld to %lld)", k->name, value, k->min, k->max);
+        return -1;
+    }
+    if (k->type == T_SIZE)
+        *(long long *)field = v;
+    else
+        *(int *)field = (int)v;
+    return 0;
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.')
+            return 0;
+    return 1;
+}
+
+/* Starts a new section: "daemon", "alerts", "canonical NAME" or "feed NAME". */
+static void begin_section(struct parser *p, const char *section)
+{
+    struct conf *c = p->c;
+    p->cur_ok = 0;
+    p->cur_obj = NULL;
+    if (!strcmp(section, "daemon") || !strcmp(section, "alerts")) {
+        p->cur = section[0] == 'd' ? S_DAEMON : S_ALERTS;
+        p->cur_obj = c;
+        p->cur_ok = 1;
+        return;
+    }
+    const char *name = NULL;
+    if (!strncmp(section, "canonical ", 10)) {
+        p->cur = S_CANONICAL;
+        name = section + 10;
+    } else if (!strncmp(section, "feed ", 5)) {
+        p->cur = S_FEED;
+        name = section + 5;
+    } else {
+        perr(p, p->line, "unknown section [%s]", section);
+        return;
+    }
+    while (*name == ' ')
+        name++;
+    if (!valid_name(name)) {
+        perr(p, p->line, "[%s]: name must be letters, digits, '-', '_' or '.'", section);
+        return;
+    }
+    if (p->cur == S_CANONICAL) {
+        for (size_t i = 0; i < c->ncanonicals; i++)
+            if (!strcmp(c->canonicals[i].name, name)) {
+                perr(p, p->line, "duplicate canonical '%s' (first at line %d)", name,
+                     c->canonicals[i].line);
+                return;
+            }
+        struct conf_canonical *n =
+            realloc(c->canonicals, (c->ncanonicals + 1) * sizeof *c->canonicals);
+        if (!n)
+            return;
+        c->canonicals = n;
+        struct conf_canonical *cn = &n[c->ncanonicals];
+        memset(cn, 0, sizeof *cn);
+        if (!(cn->name = strdup(name)))
+            return;
+        cn->line = p->line;
+        c->ncanonicals++;
+        p->cur_obj = cn;
+    } else {
+        for (size_t i = 0; i < c->nfeeds; i++)
+            if (!strcmp(c->feeds[i].name, name)) {
+                perr(p, p->line, "duplicate feed '%s' (first at line %d)", name, c->feeds[i].line);
+                return;
+            }
+        struct conf_feed *n = realloc(c->feeds, (c->nfeeds + 1) * sizeof *c->feeds);
+        if (!n)
+            return;
+        c->feeds = n;
+        struct conf_feed *f = &n[c->nfeeds];
+        memset(f, 0, sizeof *f);
+        if (!(f->name = strdup(name)))
+            return;
+        f->line = p->line;
+        f->interval = -1; /* inherit [daemon] interval */
+        f->fetch_pages = -1;
+        c->nfeeds++;
+        p->cur_obj = f;
+    }
+    p->cur_ok = 1;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parser *p = user;
+    if (!p->section || strcmp(p->section, section) != 0) {
+        free(p->section);
+        p->section = strdup(section);
+        if (!*section) {
+            p->cur_ok = 0;
+            perr(p, p->line, "'%s' is outside any section", name);
+            return 1;
+        }
+        begin_section(p, section);
+    }
+    if (!p->cur_ok)
+        return 1; /* the section header was already reported */
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keys[i].sect == p->cur && !strcmp(keys[i].name, name)) {
+            set_value(p, &keys[i], value);
+            return 1;
+        }
+    perr(p, p->line, "unknown key '%s' in [%s]", name, section);
+    return 1;
+}
+
+/* inih reader that counts lines, so errors can name them (the packaged inih
+ * is built without INI_HANDLER_LINENO). */
+static char *reader(char *str, int num, void *stream)
+{
+    struct parser *p = stream;
+    ssize_t n = getline(&p->line_buf, &p->line_cap, p->fp);
+    if (n < 0)
+        return NULL;
+    p->line++;
+    if (n >= num) {
+        perr(p, p->line, "line longer than %d bytes", num - 2);
+        n = num - 1;
+    }
+    memcpy(str, p->line_buf, (size_t)n);
+    str[n] = '\0';
+    /* Report every malformed line ourselves (inih only returns the first),
+     * and hand inih a blank line instead. */
+    const char *s = str + strspn(str, " \t\r\n");
+    if (s == str && *s && *s != ';' && *s != '#' && *s != '[' && !strpbrk(s, "=:")) {
+        perr(p, p->line, "syntax error (expected [section] or key = value)");
+        str[0] = '\0';
+    } else if (*s == '[' && !strchr(s, ']')) {
+        perr(p, p->line, "syntax error: section header without ']'");
+        str[0] = '\0';
+    }
+    return str;
+}
+
+static void validate(struct parser *p)
+{
+    struct conf *c = p->c;
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        struct conf_feed *f = &c->feeds[i];
+        if (!f->url) {
+            perr(p, f->line, "feed '%s': missing url", f->name);
+            continue;
+        }
+        if (strncmp(f->url, "http://", 7) && strncmp(f->url, "https://", 8) &&
+            strncmp(f->url, "file://", 7)) {
+            perr(p, f->line, "feed '%s': url must be http://, https:// or file://, got '%s'",
+                 f->name, f->url);
+        }
+        if (f->interval < 0)
+            f->interval = c->interval;
+        if (f->fetch_pages < 0)
+            f->fetch_pages = 0;
+    }
+    for (size_t i = 0; i < c->ncanonicals; i++) {
+        struct conf_canonical *cn = &c->canonicals[i];
+        if (!cn->path)
+            perr(p, cn->line, "canonical '%s': missing file", cn->name);
+        else
+            read_canonical(p, cn);
+    }
+    if (c->email_to && !c->smtp_url)
+        perr(p, 1, "[alerts] email_to is set but smtp_url is not");
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+int conf_load(const char *path, struct conf **out, struct buf *errors)
+{
+    struct parser p = {0};
+    struct conf *c = calloc(1, sizeof *c);
+    if (!c)
+        goto oom;
+    c->interval = 15 * 60;
+    c->concurrency = 32;
+    c->per_host = 4;
+    c->timeout = 60;
+    c->max_body = 16LL << 20;
+    c->syslog = 1;
+    c->min_score = 0.30;
+    if (!(c->path = strdup(path)) || !(c->syslog_ident = strdup("presswatchd")))
+        goto oom;
+    p.c = c;
+    p.file = path;
+    p.errors = errors;
+    if (!(p.dir = dir_of(path)))
+        goto oom;
+    p.fp = fopen(path, "r");
+    if (!p.fp) {
+        buf_printf(errors, "%s: cannot open: %s\n", path, strerror(errno));
+        goto fail;
+    }
+    /* The packaged inih reads lines into a 200-byte stack buffer unless told
+     * otherwise; feed URLs can be longer. */
+    ini_use_stack = false;
+    ini_initial_alloc = ini_max_line = 16384;
+    int rc = ini_parse_stream(reader, &p, handler, &p);
+    if (rc > 0 && !p.nerrors)
+        perr(&p, rc, "syntax error");
+    else if (rc < 0)
+        goto oom;
+    fclose(p.fp);
+    p.fp = NULL;
+    if (!c->database && !(c->database = resolve_path(p.dir, "presswatch.db")))
+        goto oom;
+    validate(&p);
+    if (p.nerrors)
+        goto fail;
+    free(p.dir);
+    free(p.section);
+    free(p.line_buf);
+    *out = c;
+    return 0;
+oom:
+    buf_printf(errors, "%s: out of memory\n", path);
+fail:
+    if (p.fp)
+        fclose(p.fp);
+    free(p.dir);
+    free(p.section);
+    free(p.line_buf);
+    conf_free(c);
+    return -1;
+}
+
+void conf_free(struct conf *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ncanonicals; i++) {
+        free(c->canonicals[i].name);
+        free(c->canonicals[i].path);
+        free(c->canonicals[i].text);
+    }
+    free(c->canonicals);
+    for (size_t i = 0; i < c->nfeeds; i++) {
+        free(c->feeds[i].name);
+        free(c->feeds[i].url);
+    }
+    free(c->feeds);
+    free(c->path);
+    free(c->database);
+    free(c->user_agent);
+    free(c->syslog_ident);
+    free(c->email_to);
+    free(c->email_from);
+    free(c->smtp_url);
+    free(c->smtp_credentials);
+    free(c);
+}

@@ -1,0 +1,63 @@
+/*
+ * conf: the INI configuration (libinih), table-driven: every key has a type,
+ * bounds and a default; unknown keys are errors. All errors of a file are
+ * collected, each as "file:line: what is wrong", before failing.
+ *
+ * Ownership: conf_load returns a struct conf that the caller frees with
+ * conf_free; every string in it belongs to it.
+ */
+#ifndef PW_DAEMON_CONF_H
+#define PW_DAEMON_CONF_H
+
+#include <stddef.h>
+
+#include "common/buf.h"
+
+struct conf_canonical {
+    char *name;
+    char *path; /* resolved against the config file's folder */
+    char *text; /* the file's contents, read at load time */
+    int line;
+};
+
+struct conf_feed {
+    char *name;
+    char *url;
+    int interval; /* seconds */
+    int fetch_pages;
+    int line;
+};
+
+struct conf {
+    char *path;     /* the config file as given */
+    char *database; /* resolved */
+    int interval;   /* default poll interval, seconds */
+    int concurrency;
+    int per_host;
+    int timeout; /* seconds per transfer */
+    long long max_body;
+    char *user_agent; /* NULL: the fetcher's default */
+
+    int syslog;
+    char *syslog_ident;
+    double min_score;
+    char *email_to; /* accepted and validated; delivery by email is not built yet */
+    char *email_from;
+    char *smtp_url;
+    char *smtp_credentials;
+
+    struct conf_canonical *canonicals;
+    size_t ncanonicals;
+    struct conf_feed *feeds;
+    size_t nfeeds;
+};
+
+/* Loads and validates path. Returns 0 and *out, or -1 with every problem
+ * appended to errors, one "file:line: message" per line. */
+int conf_load(const char *path, struct conf **out, struct buf *errors);
+void conf_free(struct conf *c); /* accepts NULL */
+
+/* "90", "90s", "15m", "2h", "1d" -> seconds. 0 or -1. */
+int conf_parse_duration(const char *s, long long *seconds);
+
+#endif

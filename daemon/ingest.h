@@ -1,0 +1,50 @@
+/*
+ * ingest (internal to daemon/): one fetched feed body -> parsed items ->
+ * articles and versions in the store -> matches against every canonical
+ * text -> alerts in the outbox, all in one transaction.
+ */
+#ifndef PW_DAEMON_INGEST_H
+#define PW_DAEMON_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+struct match_canon;
+
+struct ingest_canon {
+    const char *name;
+    int64_t id;
+    const struct match_canon *m;
+};
+
+struct ingest_ctx {
+    struct store *st;
+    const struct ingest_canon *canons;
+    size_t ncanons;
+    double min_score;
+    const char *const *channels; /* alert channels to queue deliveries for */
+    size_t nchannels;
+};
+
+struct ingest_stats {
+    size_t entries;
+    size_t new_articles;
+    size_t new_versions;
+    size_t alerts;
+    int bozo;
+    char bozo_msg[256];
+};
+
+/* Parses body (the feed feed_name fetched from url) and stores it. On -1 the
+ * transaction was rolled back and err says why (the caller logs it with the
+ * feed's name and records the failure). */
+int ingest_feed(const struct ingest_ctx *ctx, const char *feed_name, int64_t feed_id,
+                const char *url, const char *body, size_t len, const char *content_type,
+                long http_status, time_t now, struct ingest_stats *stats, char *err, size_t errsz);
+
+/* The charset parameter of a Content-Type value, copied into out; "" if none. */
+void ingest_charset(const char *content_type, char *out, size_t outsz);
+
+#endif
