@@ -375,6 +375,26 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
+/* "file:feeds/x.xml" names a file relative to the config's folder (for
+ * the demo and tests); libcurl wants an absolute file:// URL. */
+static int resolve_file_url(struct parser *p, struct conf_feed *f)
+{
+    char *abs = realpath(p->dir, NULL);
+    char *url = NULL;
+    if (!abs) {
+        perr(p, f->line, "feed '%s': cannot resolve %s: %s", f->name, f->url, strerror(errno));
+        return -1;
+    }
+    if (asprintf(&url, "file://%s/%s", abs, f->url + 5) < 0)
+        url = NULL;
+    free(abs);
+    if (!url)
+        return -1;
+    free(f->url);
+    f->url = url;
+    return 0;
+}
+
 static void validate(struct parser *p)
 {
     struct conf *c = p->c;
@@ -384,6 +404,8 @@ static void validate(struct parser *p)
             perr(p, f->line, "feed '%s': missing url", f->name);
             continue;
         }
+        if (!strncmp(f->url, "file:", 5) && f->url[5] != '/' && resolve_file_url(p, f) < 0)
+            continue;
         if (strncmp(f->url, "http://", 7) && strncmp(f->url, "https://", 8) &&
             strncmp(f->url, "file://", 7)) {
             perr(p, f->line, "feed '%s': url must be http://, https:// or file://, got '%s'",
