@@ -326,15 +326,9 @@ static void begin_section(struct parser *p, const char *section)
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
     struct parser *p = user;
-    if (!p->section || strcmp(p->section, section) != 0) {
-        free(p->section);
-        p->section = strdup(section);
-        if (!*section) {
-            p->cur_ok = 0;
-            perr(p, p->line, "'%s' is outside any section", name);
-            return 1;
-        }
-        begin_section(p, section);
+    if (!*section) {
+        perr(p, p->line, "'%s' is outside any section", name);
+        return 1;
     }
     if (!p->cur_ok)
         return 1; /* the section header was already reported */
@@ -371,6 +365,25 @@ static char *reader(char *str, int num, void *stream)
     } else if (*s == '[' && !strchr(s, ']')) {
         perr(p, p->line, "syntax error: section header without ']'");
         str[0] = '\0';
+    } else if (*s == '[') {
+        /* Sections are started here rather than in the handler, so that
+         * they carry their own line and an empty one is still seen. */
+        const char *end = strchr(s, ']');
+        char name[256];
+        const char *b = s + 1;
+        while (b < end && (*b == ' ' || *b == '\t'))
+            b++;
+        size_t n = (size_t)(end - b);
+        while (n && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+            n--;
+        if (n >= sizeof name) {
+            perr(p, p->line, "section name too long");
+            p->cur_ok = 0;
+        } else {
+            memcpy(name, b, n);
+            name[n] = '\0';
+            begin_section(p, name);
+        }
     }
     return str;
 }
@@ -479,7 +492,6 @@ int conf_load(const char *path, struct conf **out, struct buf *errors)
     if (p.nerrors)
         goto fail;
     free(p.dir);
-    free(p.section);
     free(p.line_buf);
     *out = c;
     return 0;
@@ -489,7 +501,6 @@ fail:
     if (p.fp)
         fclose(p.fp);
     free(p.dir);
-    free(p.section);
     free(p.line_buf);
     conf_free(c);
     return -1;
