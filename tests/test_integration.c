@@ -1,0 +1,298 @@
+/*
+ * End to end: a real HTTP server (evhttp, in a thread of this test) serves
+ * feeds on 127.0.0.1; the real presswatchd binary runs --once cycles against
+ * a temporary database; the test checks stored rows and the alerts the
+ * daemon printed. Between cycles one feed's covered article is edited.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "store/store.h"
+
+struct server {
+    struct event_base *base;
+    struct evhttp *http;
+    int port;
+    atomic_int gazette_version; /* 1 or 2 */
+    pthread_t thread;
+};
+
+static char tmpdir[] = "/tmp/pwintXXXXXX";
+static struct server srv;
+
+static void send_file(struct evhttp_request *req, const char *path, const char *type)
+{
+    struct buf b = BUF_INIT;
+    char err[256];
+    if (buf_read_file(&b, path, 1 << 20, err, sizeof err) < 0) {
+        evhttp_send_error(req, 500, err);
+        buf_free(&b);
+        return;
+    }
+    struct evbuffer *out = evbuffer_new();
+    evbuffer_add(out, b.data, b.len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
+    evhttp_send_reply(req, 200, "OK", out);
+    evbuffer_free(out);
+    buf_free(&b);
+}
+
+static void handle(struct evhttp_request *req, void *arg)
+{
+    struct server *s = arg;
+    const char *uri = evhttp_request_get_uri(req);
+    if (!strcmp(uri, "/gazette.xml")) {
+        send_file(req,
+                  atomic_load(&s->gazette_version) == 1
+                      ? PW_SOURCE_DIR "/etc/demo/feeds/harbour-gazette.xml"
+                      : PW_SOURCE_DIR "/tests/fixtures/integration/harbour-gazette-v2.xml",
+                  "application/rss+xml; charset=utf-8");
+    } else if (!strcmp(uri, "/daily.xml")) {
+        send_file(req, PW_SOURCE_DIR "/etc/demo/feeds/coastal-daily.xml", "application/atom+xml");
+    } else if (!strcmp(uri, "/broken.xml")) {
+        send_file(req, PW_SOURCE_DIR "/tests/fixtures/integration/broken.xml", "text/xml");
+    } else if (!strcmp(uri, "/binary.xml")) {
+        struct evbuffer *out = evbuffer_new();
+        unsigned char junk[4096];
+        for (size_t i = 0; i < sizeof junk; i++)
+            junk[i] = (unsigned char)(i * 131 + 7);
+        evbuffer_add(out, junk, sizeof junk);
+        evhttp_send_reply(req, 200, "OK", out);
+        evbuffer_free(out);
+    } else if (!strcmp(uri, "/error.xml")) {
+        evhttp_send_error(req, 500, "Internal Server Error");
+    } else {
+        evhttp_send_error(req, 404, "Not Found");
+    }
+}
+
+static void *serve(void *arg)
+{
+    struct server *s = arg;
+    event_base_dispatch(s->base);
+    return NULL;
+}
+
+static void server_start(struct server *s)
+{
+    s->base = event_base_new();
+    assert_non_null(s->base);
+    s->http = evhttp_new(s->base);
+    evhttp_set_gencb(s->http, handle, s);
+    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(s->http, "127.0.0.1", 0);
+    assert_non_null(sock);
+    struct sockaddr_in sin;
+    socklen_t len = sizeof sin;
+    assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &len),
+                     0);
+    s->port = ntohs(sin.sin_port);
+    atomic_store(&s->gazette_version, 1);
+    assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
+}
+
+static void server_stop(struct server *s)
+{
+    event_base_loopbreak(s->base);
+    pthread_join(s->thread, NULL);
+    evhttp_free(s->http);
+    event_base_free(s->base);
+}
+
+/* Runs presswatchd --once --foreground; returns its stderr; asserts exit 0. */
+static char *run_daemon(const char *config)
+{
+    char out[600];
+    snprintf(out, sizeof out, "%s/stderr.txt", tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out, "w", stderr))
+            _exit(127);
+        execl(PW_BINARY_DIR "/presswatchd", "presswatchd", "--config", config, "--once",
+              "--foreground", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    struct buf b = BUF_INIT;
+    char err[256];
+    assert_int_equal(buf_read_file(&b, out, 1 << 20, err, sizeof err), 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("presswatchd failed (status %d):\n%s", status, b.data);
+    return buf_detach(&b);
+}
+
+static int count_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = text; p && *p;) {
+        if (!strncmp(p, prefix, len))
+            n++;
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return n;
+}
+
+static int64_t count(const char *db, const char *table)
+{
+    struct store *st;
+    char err[256];
+    int64_t n = -1;
+    if (store_open(db, &st, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    if (store_count(st, table, &n, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    store_close(st);
+    return n;
+}
+
+static int count_due(const struct store_delivery *d, void *arg)
+{
+    (void)d;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static int pending_deliveries(const char *db)
+{
+    struct store *st;
+    char err[256];
+    int n = 0;
+    if (store_open(db, &st, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    /* far in the future: everything not yet delivered is due */
+    if (store_delivery_due(st, "log", (time_t)4102444800, 1000, count_due, &n, err, sizeof err) <
+        0)
+        fail_msg("%s", err);
+    store_close(st);
+    return n;
+}
+
+static void test_two_cycles(void **state)
+{
+    (void)state;
+    char config[600], db[600];
+    snprintf(config, sizeof config, "%s/presswatch.conf", tmpdir);
+    snprintf(db, sizeof db, "%s/pw.db", tmpdir);
+    FILE *f = fopen(config, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[daemon]\ndatabase = pw.db\ntimeout = 10s\n"
+            "[alerts]\nsyslog = no\nmin_score = 0.30\n"
+            "[canonical harbour]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n"
+            "[feed gazette]\nurl = http://127.0.0.1:%d/gazette.xml\n"
+            "[feed daily]\nurl = http://127.0.0.1:%d/daily.xml\n"
+            "[feed missing]\nurl = http://127.0.0.1:%d/missing.xml\n"
+            "[feed failing]\nurl = http://127.0.0.1:%d/error.xml\n"
+            "[feed broken]\nurl = http://127.0.0.1:%d/broken.xml\n"
+            "[feed binary]\nurl = http://127.0.0.1:%d/binary.xml\n"
+            "[feed refused]\nurl = http://127.0.0.1:1/feed.xml\n",
+            PW_SOURCE_DIR, srv.port, srv.port, srv.port, srv.port, srv.port, srv.port);
+    fclose(f);
+
+    /* Cycle 1: both covering articles alert once; the unrelated ones do not. */
+    char *log1 = run_daemon(config);
+    assert_int_equal(count_lines(log1, "alert: coverage "), 2);
+    assert_int_equal(count_lines(log1, "alert: changed "), 0);
+    assert_non_null(strstr(log1, "canonical=harbour"));
+    assert_non_null(strstr(log1, "url=https://gazette.example.org/2026/breakwater-closure"));
+    assert_non_null(strstr(log1, "url=https://daily.example.net/news/ferries-western-pier"));
+    assert_null(strstr(log1, "url=https://gazette.example.org/2026/derby"));
+    assert_null(strstr(log1, "url=https://daily.example.net/news/storm-warning"));
+    /* failing feeds are named in the log, and did not stop the others */
+    assert_non_null(strstr(log1, "feed missing: "));
+    assert_non_null(strstr(log1, "HTTP 404"));
+    assert_non_null(strstr(log1, "feed failing: "));
+    assert_non_null(strstr(log1, "feed refused: "));
+    assert_non_null(strstr(log1, "feed binary: "));
+    assert_non_null(strstr(log1, "feed broken: "));
+    /* 2 + 2 articles, plus whatever the broken feed's recovery kept */
+    int64_t articles1 = count(db, "articles");
+    assert_true(articles1 >= 4);
+    assert_int_equal(count(db, "versions"), articles1);
+    assert_int_equal(count(db, "coverage"), 2);
+    assert_int_equal(count(db, "alerts"), 2);
+    assert_int_equal(pending_deliveries(db), 0);
+
+    /* Cycle 2: the covered gazette article was edited: one changed alert,
+     * no new coverage alert, one new version. */
+    atomic_store(&srv.gazette_version, 2);
+    char *log2 = run_daemon(config);
+    assert_int_equal(count_lines(log2, "alert: coverage "), 0);
+    assert_int_equal(count_lines(log2, "alert: changed "), 1);
+    assert_non_null(strstr(log2, "url=https://gazette.example.org/2026/breakwater-closure"));
+    assert_non_null(strstr(log2, "version=2"));
+    assert_int_equal(count(db, "articles"), articles1);
+    assert_int_equal(count(db, "versions"), articles1 + 1);
+    assert_int_equal(count(db, "alerts"), 3);
+    assert_int_equal(pending_deliveries(db), 0);
+
+    /* Cycle 3: nothing changed: nothing stored, nothing sent again. */
+    char *log3 = run_daemon(config);
+    assert_int_equal(count_lines(log3, "alert: "), 0);
+    assert_int_equal(count(db, "versions"), articles1 + 1);
+    assert_int_equal(count(db, "alerts"), 3);
+    free(log1);
+    free(log2);
+    free(log3);
+}
+
+static void test_bad_config_exits_nonzero(void **state)
+{
+    (void)state;
+    char config[600];
+    snprintf(config, sizeof config, "%s/bad.conf", tmpdir);
+    FILE *f = fopen(config, "w");
+    assert_non_null(f);
+    fputs("[daemon]\ninterval = often\n", f);
+    fclose(f);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "'%s/presswatchd' --config '%s' --once 2>'%s/bad.txt'",
+             PW_BINARY_DIR, config, tmpdir);
+    int status = system(cmd);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    struct buf b = BUF_INIT;
+    char err[256], path[600];
+    snprintf(path, sizeof path, "%s/bad.txt", tmpdir);
+    assert_int_equal(buf_read_file(&b, path, 1 << 20, err, sizeof err), 0);
+    assert_non_null(strstr(b.data, "bad.conf:2: interval: bad duration 'often'"));
+    buf_free(&b);
+}
+
+int main(void)
+{
+    if (!mkdtemp(tmpdir))
+        return 1;
+    server_start(&srv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_cycles),
+        cmocka_unit_test(test_bad_config_exits_nonzero),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    server_stop(&srv);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0 && rc == 0)
+        rc = 1;
+    return rc;
+}
