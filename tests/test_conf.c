@@ -169,9 +169,12 @@ int main(void)
     if (!mkdtemp(tmpdir))
         return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_config),  cmocka_unit_test(test_errors_name_file_and_line),
-        cmocka_unit_test(test_all_errors_collected), cmocka_unit_test(test_long_lines),
-        cmocka_unit_test(test_durations),     cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_valid_config),
+        cmocka_unit_test(test_errors_name_file_and_line),
+        cmocka_unit_test(test_all_errors_collected),
+        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_missing_file),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[600];

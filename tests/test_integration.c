@@ -15,6 +15,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,8 +182,7 @@ static int pending_deliveries(const char *db)
     if (store_open(db, &st, err, sizeof err) < 0)
         fail_msg("%s", err);
     /* far in the future: everything not yet delivered is due */
-    if (store_delivery_due(st, "log", (time_t)4102444800, 1000, count_due, &n, err, sizeof err) <
-        0)
+    if (store_delivery_due(st, "log", (time_t)4102444800, 1000, count_due, &n, err, sizeof err) < 0)
         fail_msg("%s", err);
     store_close(st);
     return n;
@@ -257,6 +257,82 @@ static void test_two_cycles(void **state)
     free(log3);
 }
 
+/* Polls file until it contains needle; 1 when it did within secs. */
+static int wait_for(const char *path, const char *needle, int secs)
+{
+    for (int i = 0; i < secs * 20; i++) {
+        struct buf b = BUF_INIT;
+        char err[256];
+        int found = buf_read_file(&b, path, 1 << 20, err, sizeof err) == 0 && b.data &&
+                    strstr(b.data, needle);
+        buf_free(&b);
+        if (found)
+            return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
+static void write_config(const char *path, const char *db, const char *feeds)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[daemon]\ndatabase = %s\ninterval = 1h\n"
+            "[alerts]\nsyslog = no\n"
+            "[canonical harbour]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n%s",
+            db, PW_SOURCE_DIR, feeds);
+    fclose(f);
+}
+
+/* The long-running daemon: SIGHUP with a broken config keeps the running one,
+ * SIGHUP with a new feed starts polling it, SIGTERM stops cleanly. */
+static void test_reload_and_stop(void **state)
+{
+    (void)state;
+    char config[600], out[600], feeds[600];
+    snprintf(config, sizeof config, "%s/reload.conf", tmpdir);
+    snprintf(out, sizeof out, "%s/reload.txt", tmpdir);
+    snprintf(feeds, sizeof feeds, "[feed daily]\nurl = http://127.0.0.1:%d/daily.xml\n", srv.port);
+    write_config(config, "reload.db", feeds);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(out, "w", stderr))
+            _exit(127);
+        execl(PW_BINARY_DIR "/presswatchd", "presswatchd", "--config", config, "--foreground",
+              (char *)NULL);
+        _exit(127);
+    }
+    assert_true(wait_for(out, "feed daily: ", 20));
+
+    FILE *f = fopen(config, "w");
+    assert_non_null(f);
+    fputs("[daemon]\nnonsense = 1\n", f);
+    fclose(f);
+    kill(pid, SIGHUP);
+    assert_true(wait_for(out, "keeping the running one", 20));
+    assert_true(wait_for(out, "reload.conf:2: unknown key 'nonsense' in [daemon]", 1));
+    assert_int_equal(kill(pid, 0), 0); /* still running */
+
+    snprintf(feeds, sizeof feeds,
+             "[feed daily]\nurl = http://127.0.0.1:%d/daily.xml\n"
+             "[feed gazette]\nurl = http://127.0.0.1:%d/gazette.xml\n",
+             srv.port, srv.port);
+    write_config(config, "reload.db", feeds);
+    kill(pid, SIGHUP);
+    assert_true(wait_for(out, "reload: 2 feeds", 20));
+    assert_true(wait_for(out, "feed gazette: ", 20));
+    assert_true(wait_for(out, "url=https://gazette.example.org/2026/breakwater-closure", 5));
+
+    kill(pid, SIGTERM);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(wait_for(out, "stopping", 1));
+}
+
 static void test_bad_config_exits_nonzero(void **state)
 {
     (void)state;
@@ -267,8 +343,8 @@ static void test_bad_config_exits_nonzero(void **state)
     fputs("[daemon]\ninterval = often\n", f);
     fclose(f);
     char cmd[1400];
-    snprintf(cmd, sizeof cmd, "'%s/presswatchd' --config '%s' --once 2>'%s/bad.txt'",
-             PW_BINARY_DIR, config, tmpdir);
+    snprintf(cmd, sizeof cmd, "'%s/presswatchd' --config '%s' --once 2>'%s/bad.txt'", PW_BINARY_DIR,
+             config, tmpdir);
     int status = system(cmd);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) != 0);
     struct buf b = BUF_INIT;
@@ -287,6 +363,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_cycles),
         cmocka_unit_test(test_bad_config_exits_nonzero),
+        cmocka_unit_test(test_reload_and_stop),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     server_stop(&srv);
