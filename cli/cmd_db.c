@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "common/buf.h"
@@ -85,6 +86,12 @@ static int open_db(int argc, char **argv, const char *usage, struct db_args *a, 
             return -1;
         }
         path = conf->database;
+    }
+    /* Reading must not create an empty database where none was. */
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr, "presswatch: no database at %s (has presswatchd run yet?)\n", path);
+        conf_free(conf);
+        return -1;
     }
     int rc = store_open(path, st, err, sizeof err);
     if (rc < 0)
