@@ -12,6 +12,7 @@
 #include "common/buf.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,7 +263,8 @@ static const struct stmt_def stmt_defs[S__N] = {
 static const char *const count_tables[] = {
     "feeds", "articles", "versions", "canonicals", "matches", "coverage", "alerts", "deliveries",
 };
-_Static_assert(sizeof count_tables / sizeof count_tables[0] == S_COUNT_DELIVERIES - S_COUNT_FEEDS + 1,
+_Static_assert(sizeof count_tables / sizeof count_tables[0] ==
+                   S_COUNT_DELIVERIES - S_COUNT_FEEDS + 1,
                "count_tables[] and S_COUNT_* differ");
 
 struct store {
@@ -431,16 +433,25 @@ static int migrate(sqlite3 *db, char *err, size_t errsz)
                       v, N_MIGRATIONS);
     while (v < N_MIGRATIONS) {
         char what[64], set[64];
-        int n1 = snprintf(what, sizeof what, "migrate schema to version %d", v + 1);
-        int n2 = snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
-        if (n1 < 0 || (size_t)n1 >= sizeof what || n2 < 0 || (size_t)n2 >= sizeof set)
-            return pw_err(err, errsz, "store: migrate schema: version %d too large", v + 1);
-        if (exec_script(db, "BEGIN IMMEDIATE", what, err, errsz) < 0)
+        if (exec_script(db, "BEGIN IMMEDIATE", "migrate schema", err, errsz) < 0)
             return -1;
         if (read_user_version(db, &v, err, errsz) < 0)
             goto fail;
-        if (v >= N_MIGRATIONS)
+        if (v > N_MIGRATIONS) {
+            pw_err(err, errsz,
+                   "store: database schema version %d is newer than this program "
+                   "supports (%d); upgrade presswatch",
+                   v, N_MIGRATIONS);
+            goto fail;
+        }
+        if (v == N_MIGRATIONS)
             break; /* someone else finished it */
+        int n1 = snprintf(what, sizeof what, "migrate schema to version %d", v + 1);
+        int n2 = snprintf(set, sizeof set, "PRAGMA user_version = %d", v + 1);
+        if (n1 < 0 || (size_t)n1 >= sizeof what || n2 < 0 || (size_t)n2 >= sizeof set) {
+            pw_err(err, errsz, "store: migrate schema: bad version %d", v + 1);
+            goto fail;
+        }
         if (exec_script(db, migrations[v], what, err, errsz) < 0 ||
             exec_script(db, set, what, err, errsz) < 0 ||
             exec_script(db, "COMMIT", what, err, errsz) < 0)
@@ -468,9 +479,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
 
     /* URI names let callers ask for ?mode=ro; plain paths are unaffected. */
     int rc = sqlite3_open_v2(path, &st->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI, NULL);
     if (rc != SQLITE_OK) {
         pw_err(err, errsz, "store: open %s: %s", path,
                st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -502,8 +511,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
     for (int i = 0; i < S__N; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT, &st->s[i],
                                NULL) != SQLITE_OK) {
-            pw_err(err, errsz, "store: prepare %s: %s", stmt_defs[i].what,
-                   sqlite3_errmsg(st->db));
+            pw_err(err, errsz, "store: prepare %s: %s", stmt_defs[i].what, sqlite3_errmsg(st->db));
             goto fail;
         }
     }
@@ -612,8 +620,8 @@ static int article_upsert(struct store *st, int64_t feed_id, const struct store_
 
     s = st->s[S_ARTICLE_TOUCH];
     if (sqlite3_bind_int64(s, 1, feed_id) != SQLITE_OK || bind_text(s, 2, item->guid) ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)now) != SQLITE_OK ||
-        bind_text(s, 4, item->link) || bind_text(s, 5, item->title))
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)now) != SQLITE_OK || bind_text(s, 4, item->link) ||
+        bind_text(s, 5, item->title))
         return db_fail(st, S_ARTICLE_TOUCH, SQLITE_ERROR, err, errsz);
     return step_one_int64(st, S_ARTICLE_TOUCH, &out->article_id, err, errsz);
 }
@@ -622,8 +630,7 @@ static int article_upsert(struct store *st, int64_t feed_id, const struct store_
  * When it differs, *prev (caller frees) is a copy of it. No version at all
  * leaves version_no 0. */
 static int version_latest(struct store *st, const char *text, size_t len, int64_t hash,
-                          struct store_upsert *out, int *same, char **prev, char *err,
-                          size_t errsz)
+                          struct store_upsert *out, int *same, char **prev, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_LATEST];
     *same = 0;
@@ -652,8 +659,7 @@ static int version_latest(struct store *st, const char *text, size_t len, int64_
         *prev = malloc(old_len + 1);
         if (!*prev) {
             stmt_done(s);
-            return pw_err(err, errsz, "store: %s: out of memory",
-                          stmt_defs[S_VERSION_LATEST].what);
+            return pw_err(err, errsz, "store: %s: out of memory", stmt_defs[S_VERSION_LATEST].what);
         }
         memcpy(*prev, old, old_len + 1);
     }
@@ -661,8 +667,8 @@ static int version_latest(struct store *st, const char *text, size_t len, int64_
     return 0;
 }
 
-static int version_insert(struct store *st, const struct store_item *item, int64_t hash,
-                          time_t now, struct store_upsert *out, char *err, size_t errsz)
+static int version_insert(struct store *st, const struct store_item *item, int64_t hash, time_t now,
+                          struct store_upsert *out, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_INSERT];
     int no = out->version_no + 1;

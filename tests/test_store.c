@@ -1,0 +1,719 @@
+/*
+ * store tests: a real SQLite file in a fresh temporary directory per test.
+ * A second, raw sqlite3 connection checks what the store wrote where the API
+ * has no reader (schema version, feed status, stored bytes).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct fx {
+    char dir[64];
+    char path[128];
+    struct store *st;
+    char err[256];
+};
+
+static int setup(void **state)
+{
+    struct fx *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    strcpy(fx->dir, "/tmp/pw-store-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->path, sizeof fx->path, "%s/pw.db", fx->dir);
+    assert_int_equal(store_open(fx->path, &fx->st, fx->err, sizeof fx->err), 0);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *fx = *state;
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    char p[160];
+    store_close(fx->st);
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", fx->path, suffix[i]);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s/empty.db", fx->dir);
+    unlink(p);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* First column of the first row of sql, through a separate connection. */
+static int64_t raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return v;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static int64_t count(struct fx *fx, const char *table)
+{
+    int64_t n = -1;
+    assert_int_equal(store_count(fx->st, table, &n, fx->err, sizeof fx->err), 0);
+    return n;
+}
+
+static int64_t feed(struct fx *fx, const char *name)
+{
+    int64_t id = 0;
+    char url[128];
+    snprintf(url, sizeof url, "https://%s.example/rss", name);
+    assert_int_equal(store_feed_sync(fx->st, name, url, &id, fx->err, sizeof fx->err), 0);
+    return id;
+}
+
+static void upsert(struct fx *fx, int64_t feed_id, const char *guid, const char *text, time_t now,
+                   struct store_upsert *u)
+{
+    struct store_item it = {.guid = guid, .link = "https://example/a", .title = guid, .text = text};
+    int rc = store_upsert_item(fx->st, feed_id, &it, now, u, fx->err, sizeof fx->err);
+    if (rc != 0)
+        fail_msg("%s", fx->err);
+}
+
+/* ---- open and migrate ---- */
+
+static void test_store_open_reopen(void **state)
+{
+    struct fx *fx = *state;
+    int64_t v = raw_int(fx->path, "PRAGMA user_version");
+    assert_true(v >= 1);
+    feed(fx, "a");
+    store_close(fx->st);
+    fx->st = NULL;
+
+    /* reopening runs no migration again and keeps the data */
+    assert_int_equal(store_open(fx->path, &fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), v);
+    assert_int_equal(count(fx, "feeds"), 1);
+    store_close(fx->st);
+    assert_int_equal(store_open(fx->path, &fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), v);
+    assert_int_equal(count(fx, "feeds"), 1);
+
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+static void test_store_future_version(void **state)
+{
+    struct fx *fx = *state;
+    store_close(fx->st);
+    fx->st = NULL;
+    raw_exec(fx->path, "PRAGMA user_version = 9999");
+
+    struct store *st = (struct store *)1;
+    assert_int_equal(store_open(fx->path, &st, fx->err, sizeof fx->err), -1);
+    assert_null(st);
+    assert_non_null(strstr(fx->err, "9999"));
+    assert_non_null(strstr(fx->err, "newer"));
+    /* nothing was touched */
+    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 9999);
+}
+
+static void test_store_open_errors(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = NULL;
+    char p[256];
+
+    snprintf(p, sizeof p, "%s/no/such/dir/x.db", fx->dir);
+    assert_int_equal(store_open(p, &st, fx->err, sizeof fx->err), -1);
+    assert_null(st);
+    assert_non_null(strstr(fx->err, "store: open"));
+    assert_non_null(strstr(fx->err, "unable to open"));
+
+    /* Read-only (root ignores chmod, so ask SQLite): an empty file cannot be migrated ... */
+    snprintf(p, sizeof p, "%s/empty.db", fx->dir);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    fclose(f);
+    char uri[300];
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", p);
+    assert_int_equal(store_open(uri, &st, fx->err, sizeof fx->err), -1);
+    assert_null(st);
+    assert_non_null(strstr(fx->err, "readonly"));
+
+    /* ... and a migrated one opens, but writing fails cleanly. */
+    snprintf(uri, sizeof uri, "file:%s?mode=ro", fx->path);
+    assert_int_equal(store_open(uri, &st, fx->err, sizeof fx->err), 0);
+    int64_t id = 0, n = -1;
+    assert_int_equal(store_feed_sync(st, "x", "https://x/", &id, fx->err, sizeof fx->err), -1);
+    assert_non_null(strstr(fx->err, "store: sync feed: "));
+    assert_non_null(strstr(fx->err, "readonly"));
+    /* inside a transaction too, and the transaction is still undone */
+    assert_int_equal(store_begin(st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_upsert_item(st, 1, &(struct store_item){.guid = "g", .text = "t"}, 1,
+                                       &(struct store_upsert){0}, fx->err, sizeof fx->err),
+                     -1);
+    assert_non_null(strstr(fx->err, "readonly"));
+    store_rollback(st);
+    assert_int_equal(store_count(st, "feeds", &n, fx->err, sizeof fx->err), 0);
+    assert_int_equal(n, 0);
+    store_close(st);
+
+    store_close(NULL);
+}
+
+/* busy_timeout: a writer elsewhere makes begin wait, then fail clearly. */
+static void test_store_busy(void **state)
+{
+    struct fx *fx = *state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    time_t t0 = time(NULL);
+    assert_int_equal(store_begin(fx->st, fx->err, sizeof fx->err), -1);
+    assert_true(time(NULL) - t0 >= 4);
+    assert_string_equal(fx->err, "store: begin: database is locked");
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(db);
+    assert_int_equal(store_begin(fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_commit(fx->st, fx->err, sizeof fx->err), 0);
+}
+
+/* ---- configuration ---- */
+
+static void test_store_sync(void **state)
+{
+    struct fx *fx = *state;
+    int64_t a = 0, b = 0, c = 0;
+    assert_int_equal(store_feed_sync(fx->st, "a", "https://a/1", &a, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_feed_sync(fx->st, "b", "https://b/1", &b, fx->err, sizeof fx->err), 0);
+    assert_int_not_equal(a, b);
+    assert_int_equal(store_feed_sync(fx->st, "a", "https://a/1", &c, fx->err, sizeof fx->err), 0);
+    assert_int_equal(c, a);
+    assert_int_equal(store_feed_sync(fx->st, "a", "https://a/2", &c, fx->err, sizeof fx->err), 0);
+    assert_int_equal(c, a);
+    assert_int_equal(count(fx, "feeds"), 2);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM feeds WHERE name = 'a'"
+                                       " AND url = 'https://a/2'"),
+                     1);
+
+    int64_t k = 0, k2 = 0;
+    assert_int_equal(
+        store_canonical_sync(fx->st, "stmt", "/etc/s.txt", "one", &k, fx->err, sizeof fx->err), 0);
+    assert_int_equal(
+        store_canonical_sync(fx->st, "stmt", "/etc/s.txt", "one", &k2, fx->err, sizeof fx->err), 0);
+    assert_int_equal(k, k2);
+    assert_int_equal(
+        store_canonical_sync(fx->st, "stmt", "/etc/t.txt", "two", &k2, fx->err, sizeof fx->err), 0);
+    assert_int_equal(k, k2);
+    assert_int_equal(count(fx, "canonicals"), 1);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM canonicals WHERE text = 'two'"
+                                       " AND path = '/etc/t.txt'"),
+                     1);
+
+    assert_int_equal(store_feed_sync(fx->st, NULL, "u", &c, fx->err, sizeof fx->err), -1);
+}
+
+static void test_store_feed_result(void **state)
+{
+    struct fx *fx = *state;
+    int64_t id = feed(fx, "a");
+    char q[128];
+    snprintf(q, sizeof q, "SELECT consecutive_failures FROM feeds WHERE id = %lld", (long long)id);
+
+    assert_int_equal(store_feed_result(fx->st, id, 100, 503, "HTTP 503", fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(store_feed_result(fx->st, id, 200, 0, "timeout", fx->err, sizeof fx->err), 0);
+    assert_int_equal(raw_int(fx->path, q), 2);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM feeds WHERE last_error = 'timeout'"
+                                       " AND last_fetch = 200 AND last_status IS NULL"),
+                     1);
+    assert_int_equal(store_feed_result(fx->st, id, 300, 200, NULL, fx->err, sizeof fx->err), 0);
+    assert_int_equal(raw_int(fx->path, q), 0);
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM feeds WHERE last_error IS NULL"
+                                       " AND last_status = 200 AND last_success = 300"),
+                     1);
+
+    assert_int_equal(store_feed_result(fx->st, id + 100, 1, 200, NULL, fx->err, sizeof fx->err),
+                     -1);
+    assert_string_equal(fx->err, "store: record feed result: no such feed");
+}
+
+/* ---- articles and versions ---- */
+
+static void test_store_upsert_versions(void **state)
+{
+    struct fx *fx = *state;
+    int64_t f = feed(fx, "a");
+    struct store_upsert u;
+
+    upsert(fx, f, "g1", "first text", 100, &u);
+    assert_true(u.new_article);
+    assert_true(u.new_version);
+    assert_int_equal(u.version_no, 1);
+    assert_null(u.prev_text);
+    int64_t art = u.article_id, v1 = u.version_id;
+
+    upsert(fx, f, "g1", "first text", 200, &u);
+    assert_false(u.new_article);
+    assert_false(u.new_version);
+    assert_int_equal(u.article_id, art);
+    assert_int_equal(u.version_id, v1);
+    assert_int_equal(u.version_no, 1);
+    assert_null(u.prev_text);
+    assert_int_equal(count(fx, "versions"), 1);
+
+    upsert(fx, f, "g1", "second text", 300, &u);
+    assert_false(u.new_article);
+    assert_true(u.new_version);
+    assert_int_equal(u.version_no, 2);
+    assert_int_not_equal(u.version_id, v1);
+    assert_non_null(u.prev_text);
+    assert_string_equal(u.prev_text, "first text");
+    free(u.prev_text);
+
+    /* compared with the newest version only: going back is a new version */
+    upsert(fx, f, "g1", "first text", 400, &u);
+    assert_int_equal(u.version_no, 3);
+    assert_string_equal(u.prev_text, "second text");
+    free(u.prev_text);
+
+    assert_int_equal(count(fx, "articles"), 1);
+    assert_int_equal(count(fx, "versions"), 3);
+    assert_int_equal(raw_int(fx->path, "SELECT last_seen FROM articles"), 400);
+    assert_int_equal(raw_int(fx->path, "SELECT first_seen FROM articles"), 100);
+
+    /* same guid in another feed: another article */
+    int64_t f2 = feed(fx, "b");
+    upsert(fx, f2, "g1", "first text", 500, &u);
+    assert_true(u.new_article);
+    assert_int_not_equal(u.article_id, art);
+    assert_int_equal(u.version_no, 1);
+    assert_int_equal(count(fx, "articles"), 2);
+
+    /* required fields, unknown feed (foreign key): errors, nothing written */
+    struct store_item it = {.guid = "x", .text = NULL};
+    assert_int_equal(store_upsert_item(fx->st, f, &it, 1, &u, fx->err, sizeof fx->err), -1);
+    it.text = "t";
+    assert_int_equal(store_upsert_item(fx->st, f2 + 100, &it, 1, &u, fx->err, sizeof fx->err), -1);
+    assert_string_equal(fx->err, "store: insert article: FOREIGN KEY constraint failed");
+    assert_int_equal(u.article_id, 0);
+    assert_int_equal(count(fx, "articles"), 2);
+}
+
+static void test_store_invalid_utf8(void **state)
+{
+    struct fx *fx = *state;
+    int64_t f = feed(fx, "a");
+    struct store_upsert u;
+    const char bad1[] = "caf\xe9 \xff\xfe \xc3 end";
+    const char bad2[] = "caf\xe9 \xff\xfe \xc3 end\x80";
+
+    upsert(fx, f, "\xfe-guid", bad1, 1, &u);
+    upsert(fx, f, "\xfe-guid", bad1, 2, &u);
+    assert_false(u.new_version);
+    upsert(fx, f, "\xfe-guid", bad2, 3, &u);
+    assert_int_equal(u.version_no, 2);
+    assert_non_null(u.prev_text);
+    assert_int_equal(strlen(u.prev_text), sizeof bad1 - 1);
+    assert_memory_equal(u.prev_text, bad1, sizeof bad1);
+    free(u.prev_text);
+
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_open_v2(fx->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT text FROM versions ORDER BY version_no", -1, &s, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_bytes(s, 0), sizeof bad1 - 1);
+    assert_memory_equal(sqlite3_column_blob(s, 0), bad1, sizeof bad1 - 1);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_bytes(s, 0), sizeof bad2 - 1);
+    assert_memory_equal(sqlite3_column_blob(s, 0), bad2, sizeof bad2 - 1);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+/* ---- matches and coverage ---- */
+
+static void test_store_coverage(void **state)
+{
+    struct fx *fx = *state;
+    int64_t f = feed(fx, "a"), k = 0;
+    struct store_upsert u;
+    int first = -1, covered = -1;
+
+    assert_int_equal(store_canonical_sync(fx->st, "c", NULL, "canon", &k, fx->err, sizeof fx->err),
+                     0);
+    upsert(fx, f, "g", "text", 10, &u);
+    assert_int_equal(
+        store_article_is_covered(fx->st, u.article_id, &covered, fx->err, sizeof fx->err), 0);
+    assert_int_equal(covered, 0);
+
+    assert_int_equal(store_match_add(fx->st, u.version_id, k, 0.5, "bg", "1,2", "{\"x\":1}",
+                                     fx->err, sizeof fx->err),
+                     0);
+    /* analysing the same pair again replaces the score */
+    assert_int_equal(
+        store_match_add(fx->st, u.version_id, k, 0.6, "bg", "1,2,3", NULL, fx->err, sizeof fx->err),
+        0);
+    assert_int_equal(count(fx, "matches"), 1);
+
+    assert_int_equal(store_coverage_mark(fx->st, u.article_id, k, u.version_id, 0.6, 11, &first,
+                                         fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(first, 1);
+    assert_int_equal(store_coverage_mark(fx->st, u.article_id, k, u.version_id, 0.7, 12, &first,
+                                         fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(first, 0);
+    assert_int_equal(count(fx, "coverage"), 1);
+    assert_int_equal(
+        store_article_is_covered(fx->st, u.article_id, &covered, fx->err, sizeof fx->err), 0);
+    assert_int_equal(covered, 1);
+
+    assert_int_equal(store_match_add(fx->st, u.version_id + 99, k, 0.5, NULL, NULL, NULL, fx->err,
+                                     sizeof fx->err),
+                     -1);
+    assert_string_equal(fx->err, "store: add match: FOREIGN KEY constraint failed");
+}
+
+/* ---- alert outbox ---- */
+
+struct seen {
+    int n;
+    int stop_after;
+    int64_t ids[8];
+    int attempts[8];
+    char record[8][64];
+};
+
+static int collect(const struct store_delivery *d, void *arg)
+{
+    struct seen *s = arg;
+    assert_true(s->n < 8);
+    s->ids[s->n] = d->alert_id;
+    s->attempts[s->n] = d->attempts;
+    snprintf(s->record[s->n], sizeof s->record[0], "%s %s %s", d->kind, d->channel, d->record);
+    s->n++;
+    return s->stop_after && s->n >= s->stop_after;
+}
+
+static struct seen due(struct fx *fx, const char *channel, time_t now, int limit)
+{
+    struct seen s = {0};
+    assert_int_equal(
+        store_delivery_due(fx->st, channel, now, limit, collect, &s, fx->err, sizeof fx->err), 0);
+    return s;
+}
+
+static void test_store_outbox(void **state)
+{
+    struct fx *fx = *state;
+    const char *ch[] = {"syslog", "email"};
+    int64_t id = 0;
+
+    assert_int_equal(store_alert_add(fx->st, "coverage", "coverage canonical=c score=0.7", 100, ch,
+                                     2, &id, fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(count(fx, "alerts"), 1);
+    assert_int_equal(count(fx, "deliveries"), 2);
+
+    struct seen s = due(fx, "syslog", 100, 10);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ids[0], id);
+    assert_int_equal(s.attempts[0], 0);
+    assert_string_equal(s.record[0], "coverage syslog coverage canonical=c score=0.7");
+    assert_int_equal(due(fx, "email", 100, 10).n, 1);
+    assert_int_equal(due(fx, "syslog", 99, 10).n, 0); /* not before it was created */
+
+    assert_int_equal(store_delivery_done(fx->st, id, "syslog", 101, fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "syslog", 200, 10).n, 0);
+    assert_int_equal(due(fx, "email", 200, 10).n, 1);
+    /* done twice: the second finds nothing pending */
+    assert_int_equal(store_delivery_done(fx->st, id, "syslog", 102, fx->err, sizeof fx->err), -1);
+    assert_string_equal(fx->err, "store: mark delivery done: no such pending delivery");
+
+    assert_int_equal(
+        store_delivery_failed(fx->st, id, "email", 160, "smtp: 451", fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "email", 159, 10).n, 0);
+    s = due(fx, "email", 160, 10);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.attempts[0], 1);
+    assert_int_equal(
+        store_delivery_failed(fx->st, id, "email", 300, "smtp: 451", fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "email", 299, 10).n, 0);
+    s = due(fx, "email", 300, 10);
+    assert_int_equal(s.attempts[0], 2);
+    assert_int_equal(store_delivery_done(fx->st, id, "email", 301, fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "email", 1000, 10).n, 0);
+    assert_int_equal(
+        store_delivery_failed(fx->st, id, "email", 400, "late", fx->err, sizeof fx->err), -1);
+    assert_int_equal(store_delivery_failed(fx->st, id, "fax", 400, "x", fx->err, sizeof fx->err),
+                     -1);
+}
+
+static void test_store_outbox_order_limit(void **state)
+{
+    struct fx *fx = *state;
+    const char *ch[] = {"syslog"};
+    int64_t ids[3];
+    /* created out of id order: due() walks oldest first */
+    time_t created[3] = {30, 10, 20};
+    for (int i = 0; i < 3; i++) {
+        char rec[16];
+        snprintf(rec, sizeof rec, "n=%d", i);
+        assert_int_equal(store_alert_add(fx->st, "changed", rec, created[i], ch, 1, &ids[i],
+                                         fx->err, sizeof fx->err),
+                         0);
+    }
+    struct seen s = due(fx, "syslog", 100, 0);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.ids[0], ids[1]);
+    assert_int_equal(s.ids[1], ids[2]);
+    assert_int_equal(s.ids[2], ids[0]);
+    assert_int_equal(due(fx, "syslog", 100, 2).n, 2);
+
+    s = (struct seen){.stop_after = 1};
+    assert_int_equal(
+        store_delivery_due(fx->st, "syslog", 100, 10, collect, &s, fx->err, sizeof fx->err), 0);
+    assert_int_equal(s.n, 1);
+    /* the walk that stopped early was reset: the store is usable again */
+    assert_int_equal(store_delivery_done(fx->st, ids[1], "syslog", 101, fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(due(fx, "syslog", 100, 0).n, 2);
+
+    /* no channels: an alert with nothing to deliver */
+    assert_int_equal(store_alert_add(fx->st, "x", "y", 1, NULL, 0, NULL, fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(count(fx, "alerts"), 4);
+    assert_int_equal(count(fx, "deliveries"), 3);
+}
+
+/* ---- transactions ---- */
+
+static void test_store_rollback(void **state)
+{
+    struct fx *fx = *state;
+    const char *ch[] = {"syslog", "email"};
+    struct store_upsert u;
+    int64_t k = 0;
+    int first = 0;
+
+    store_rollback(fx->st); /* no transaction: no-op */
+    assert_int_equal(store_begin(fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_begin(fx->st, fx->err, sizeof fx->err), -1);
+    assert_non_null(strstr(fx->err, "store: begin: "));
+    int64_t f = feed(fx, "a");
+    assert_int_equal(store_canonical_sync(fx->st, "c", NULL, "t", &k, fx->err, sizeof fx->err), 0);
+    upsert(fx, f, "g", "text", 1, &u);
+    upsert(fx, f, "g", "text 2", 2, &u);
+    free(u.prev_text);
+    assert_int_equal(
+        store_match_add(fx->st, u.version_id, k, 0.9, "en", "1", NULL, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_coverage_mark(fx->st, u.article_id, k, u.version_id, 0.9, 2, &first,
+                                         fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(
+        store_alert_add(fx->st, "coverage", "r", 2, ch, 2, NULL, fx->err, sizeof fx->err), 0);
+    /* a failing operation inside the transaction undoes only itself */
+    assert_int_equal(store_upsert_item(fx->st, f + 50,
+                                       &(struct store_item){.guid = "z", .text = "z"}, 3, &u,
+                                       fx->err, sizeof fx->err),
+                     -1);
+    assert_int_equal(count(fx, "articles"), 1);
+    store_rollback(fx->st);
+    store_rollback(fx->st);
+
+    const char *tables[] = {"feeds",   "canonicals", "articles", "versions",
+                            "matches", "coverage",   "alerts",   "deliveries"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
+        assert_int_equal(count(fx, tables[i]), 0);
+
+    /* and the same work committed stays */
+    assert_int_equal(store_begin(fx->st, fx->err, sizeof fx->err), 0);
+    f = feed(fx, "a");
+    upsert(fx, f, "g", "text", 1, &u);
+    assert_int_equal(store_commit(fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_commit(fx->st, fx->err, sizeof fx->err), -1);
+    assert_non_null(strstr(fx->err, "store: commit: "));
+    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM versions"), 1);
+}
+
+/* ---- reading ---- */
+
+struct art_seen {
+    int n;
+    char line[8][96];
+};
+
+static int collect_article(const struct store_article_row *r, void *arg)
+{
+    struct art_seen *s = arg;
+    assert_true(s->n < 8);
+    snprintf(s->line[s->n++], sizeof s->line[0], "%s %s %s %d %lld %lld", r->feed, r->guid,
+             r->title ? r->title : "-", r->versions, (long long)r->first_seen,
+             (long long)r->last_seen);
+    return 0;
+}
+
+static void test_store_list_articles(void **state)
+{
+    struct fx *fx = *state;
+    int64_t a = feed(fx, "a"), b = feed(fx, "b");
+    struct store_upsert u;
+    upsert(fx, a, "a1", "t", 10, &u);
+    upsert(fx, b, "b1", "t", 20, &u);
+    upsert(fx, a, "a2", "t", 30, &u);
+    upsert(fx, a, "a1", "t2", 40, &u);
+    free(u.prev_text);
+
+    struct art_seen s = {0};
+    assert_int_equal(
+        store_list_articles(fx->st, NULL, 0, collect_article, &s, fx->err, sizeof fx->err), 0);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.line[0], "a a2 a2 1 30 30");
+    assert_string_equal(s.line[1], "b b1 b1 1 20 20");
+    assert_string_equal(s.line[2], "a a1 a1 2 10 40");
+
+    s = (struct art_seen){0};
+    assert_int_equal(
+        store_list_articles(fx->st, "a", 1, collect_article, &s, fx->err, sizeof fx->err), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.line[0], "a a2 a2 1 30 30");
+
+    s = (struct art_seen){0};
+    assert_int_equal(
+        store_list_articles(fx->st, "nope", 0, collect_article, &s, fx->err, sizeof fx->err), 0);
+    assert_int_equal(s.n, 0);
+}
+
+struct cov_seen {
+    int n;
+    char line[8][128];
+};
+
+static int collect_coverage(const struct store_coverage_row *r, void *arg)
+{
+    struct cov_seen *s = arg;
+    assert_true(s->n < 8);
+    snprintf(s->line[s->n++], sizeof s->line[0], "%s %s %s %.2f %s [%s] %lld", r->canonical,
+             r->feed, r->title ? r->title : "-", r->score, r->lang ? r->lang : "-", r->paragraphs,
+             (long long)r->first_covered);
+    return 0;
+}
+
+static void test_store_list_coverage(void **state)
+{
+    struct fx *fx = *state;
+    int64_t f = feed(fx, "a"), k1 = 0, k2 = 0;
+    struct store_upsert u1, u2, w;
+    int first;
+
+    assert_int_equal(store_canonical_sync(fx->st, "k1", NULL, "one", &k1, fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(store_canonical_sync(fx->st, "k2", NULL, "two", &k2, fx->err, sizeof fx->err),
+                     0);
+    upsert(fx, f, "x", "v1", 10, &u1);
+    upsert(fx, f, "x", "v2", 20, &u2);
+    free(u2.prev_text);
+    upsert(fx, f, "y", "w1", 30, &w);
+
+    /* article x: version 1 scores better than version 2 for k1 */
+    assert_int_equal(
+        store_match_add(fx->st, u1.version_id, k1, 0.8, "bg", "1,2", NULL, fx->err, sizeof fx->err),
+        0);
+    assert_int_equal(
+        store_match_add(fx->st, u2.version_id, k1, 0.4, "en", "3", NULL, fx->err, sizeof fx->err),
+        0);
+    assert_int_equal(store_coverage_mark(fx->st, u1.article_id, k1, u1.version_id, 0.8, 15, &first,
+                                         fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(
+        store_match_add(fx->st, w.version_id, k1, 0.5, "de", "", NULL, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_coverage_mark(fx->st, w.article_id, k1, w.version_id, 0.5, 12, &first,
+                                         fx->err, sizeof fx->err),
+                     0);
+    /* covered without a match row: coverage's own score */
+    assert_int_equal(store_coverage_mark(fx->st, w.article_id, k2, w.version_id, 0.3, 31, &first,
+                                         fx->err, sizeof fx->err),
+                     0);
+
+    struct cov_seen s = {0};
+    assert_int_equal(
+        store_list_coverage(fx->st, NULL, collect_coverage, &s, fx->err, sizeof fx->err), 0);
+    assert_int_equal(s.n, 3);
+    assert_string_equal(s.line[0], "k1 a y 0.50 de [] 12");
+    assert_string_equal(s.line[1], "k1 a x 0.80 bg [1,2] 15");
+    assert_string_equal(s.line[2], "k2 a y 0.30 - [] 31");
+
+    s = (struct cov_seen){0};
+    assert_int_equal(
+        store_list_coverage(fx->st, "k2", collect_coverage, &s, fx->err, sizeof fx->err), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.line[0], "k2 a y 0.30 - [] 31");
+}
+
+static void test_store_count_whitelist(void **state)
+{
+    struct fx *fx = *state;
+    int64_t n = 0;
+    assert_int_equal(store_count(fx->st, "sqlite_master", &n, fx->err, sizeof fx->err), -1);
+    assert_string_equal(fx->err, "store: count: unknown table \"sqlite_master\"");
+    assert_int_equal(store_count(fx->st, "feeds; DROP TABLE feeds", &n, fx->err, sizeof fx->err),
+                     -1);
+    assert_int_equal(store_count(fx->st, NULL, &n, fx->err, sizeof fx->err), -1);
+    assert_int_equal(count(fx, "deliveries"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_store_open_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_future_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_busy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_feed_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_upsert_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_invalid_utf8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_outbox_order_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_list_articles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_list_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_count_whitelist, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
