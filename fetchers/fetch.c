@@ -8,8 +8,13 @@
  * finished transfer is reported and torn down in the CURLMSG_DONE branch.
  *
  * Our own queue sits in front of curl: at most max_total easy handles are in
- * the multi handle at once, the rest wait in FIFO order. Per-host limits are
- * left to CURLMOPT_MAX_HOST_CONNECTIONS.
+ * the multi handle at once, and at most max_per_host for one host:port; the
+ * rest wait in FIFO order (a transfer for a busy host lets later ones for
+ * other hosts pass). We queue per host ourselves rather than leave it all to
+ * curl's pending list because a transfer parked there would still hold one
+ * of the max_total slots: one feed's many pages on a single site could then
+ * hold up every other site. CURLMOPT_MAX_HOST_CONNECTIONS stays as the
+ * backstop for redirects to another host.
  *
  * Re-entrancy: a done callback may call fetch_start (the new transfer is
  * queued behind older ones) and may even call fetch_client_free, in which
@@ -22,7 +27,9 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -36,15 +43,16 @@ enum { MAX_REDIRS = 5 };
 struct xfer {
     struct fetch_client *c;
     struct xfer *prev, *next; /* in queued, running or failed */
-    CURL *easy; /* owned; cleaned up when the transfer is done */
+    CURL *easy;               /* owned; cleaned up when the transfer is done */
     char *url;
+    char *host; /* "host:port" for the per-host limit; NULL for file:// */
     int is_file;
     fetch_done_cb cb;
     void *arg;
     struct buf body;
-    int too_big;             /* write callback refused more bytes */
-    int no_mem;              /* write callback could not grow the body */
-    char start_err[128];     /* why curl_multi_add_handle failed (failed list) */
+    int too_big;         /* write callback refused more bytes */
+    int no_mem;          /* write callback could not grow the body */
+    char start_err[128]; /* why curl_multi_add_handle failed (failed list) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -57,7 +65,6 @@ struct xlist {
 struct sock {
     struct fetch_client *c;
     struct sock *prev, *next;
-    curl_socket_t fd;
     struct event *ev;
 };
 
@@ -69,7 +76,7 @@ struct fetch_client {
     struct event *deferred; /* delivers failed starts from the loop */
     struct xlist queued, running, failed;
     struct sock *socks; /* every socket context, so that free can reclaim them */
-    int max_total;
+    int max_total, max_per_host;
     long timeout_ms, connect_timeout_ms;
     size_t max_body;
     char *user_agent;
@@ -112,6 +119,7 @@ static void xfer_free(struct xfer *t)
         curl_easy_cleanup(t->easy);
     buf_free(&t->body);
     free(t->url);
+    free(t->host);
     free(t);
 }
 
@@ -150,7 +158,7 @@ static void report_done(struct fetch_client *c, struct xfer *t, CURLcode rc)
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
     curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
-    if (!t->body.data && buf_grow(&t->body, 0) < 0)
+    if (!t->body.data && buf_append(&t->body, "", 0) < 0)
         t->no_mem = 1;
 
     res.url = t->url;
@@ -190,13 +198,33 @@ static void report_failed(struct fetch_client *c, struct xfer *t)
 
 /* ---- queue -------------------------------------------------------------- */
 
+/* Whether another transfer for t's host may start. The running list holds
+ * at most max_total entries, so a scan is cheap. */
+static int host_has_room(const struct fetch_client *c, const struct xfer *t)
+{
+    int n = 0;
+
+    if (!t->host)
+        return 1;
+    for (const struct xfer *r = c->running.head; r; r = r->next)
+        if (r->host && !strcmp(r->host, t->host) && ++n >= c->max_per_host)
+            return 0;
+    return 1;
+}
+
 /* Moves queued transfers into curl while there is room. Never calls a user
  * callback: a transfer curl refuses goes to the failed list, reported from
  * the deferred event, so that fetch_start never calls back synchronously. */
 static void pump(struct fetch_client *c)
 {
-    while (c->queued.head && c->running.n < (size_t)c->max_total && !c->closing) {
-        struct xfer *t = c->queued.head;
+    struct xfer *t = c->queued.head;
+
+    while (t && c->running.n < (size_t)c->max_total && !c->closing) {
+        struct xfer *next = t->next;
+        if (!host_has_room(c, t)) {
+            t = next;
+            continue;
+        }
         xlist_unlink(&c->queued, t);
         CURLMcode mc = curl_multi_add_handle(c->multi, t->easy);
         if (mc != CURLM_OK) {
@@ -204,9 +232,11 @@ static void pump(struct fetch_client *c)
                      curl_multi_strerror(mc));
             xlist_push(&c->failed, t);
             event_active(c->deferred, 0, 0);
+            t = next;
             continue;
         }
         xlist_push(&c->running, t);
+        t = next;
     }
 }
 
@@ -250,8 +280,8 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg)
 {
     struct sock *s = arg;
     struct fetch_client *c = s->c; /* s may be freed by socket_action */
-    int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-                 ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+    int action =
+        ((what & EV_READ) ? CURL_CSELECT_IN : 0) | ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
     int running;
 
     curl_multi_socket_action(c->multi, fd, action, &running);
@@ -309,10 +339,8 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
 
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
-        if (s) {
-            curl_multi_assign(c->multi, fd, NULL);
+        if (s)
             sock_free(c, s);
-        }
         return 0;
     }
     short kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
@@ -322,7 +350,6 @@ static int on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *userp, v
         if (!s)
             return -1;
         s->c = c;
-        s->fd = fd;
         s->ev = event_new(c->base, fd, kind, on_socket_event, s);
         if (!s->ev) {
             free(s);
@@ -381,7 +408,6 @@ int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
 {
     static const struct fetch_opts defaults = {0};
     struct fetch_client *c = NULL;
-    int max_per_host;
 
     *out = NULL;
     if (!opts)
@@ -396,7 +422,7 @@ int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
         return pw_err(err, errsz, "fetch: out of memory");
     c->base = base;
     c->max_total = opts->max_total ? opts->max_total : 32;
-    max_per_host = opts->max_per_host ? opts->max_per_host : 4;
+    c->max_per_host = opts->max_per_host ? opts->max_per_host : 4;
     c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 60000;
     c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : 15000;
     c->max_body = opts->max_body ? opts->max_body : (size_t)16 << 20;
@@ -422,10 +448,10 @@ int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
         pw_err(err, errsz, "fetch: out of memory");
         goto fail;
     }
-    /* Fresh easy handles would each start with an empty TLS session cache;
-     * sharing it lets repeated polls of one host resume sessions. */
-    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK ||
-        curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+    /* The multi handle already gives its transfers one DNS and connection
+     * cache, but each fresh easy handle would start with an empty TLS
+     * session cache; sharing it lets repeated polls of a host resume. */
+    if (curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
         pw_err(err, errsz, "fetch: cannot set up the shared cache");
         goto fail;
     }
@@ -433,7 +459,7 @@ int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
-        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_per_host) !=
+        curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)c->max_per_host) !=
             CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)c->max_total) !=
             CURLM_OK) {
@@ -499,11 +525,13 @@ void fetch_client_free(struct fetch_client *c)
     client_destroy(c);
 }
 
-/* Returns 0 when url's scheme is one we fetch, setting *is_file. */
-static int check_scheme(const char *url, int *is_file, char *err, size_t errsz)
+/* Returns 0 when url's scheme is one we fetch, setting *is_file and, for
+ * http(s), *host to a malloc'd lowercase "host:port" (caller frees). */
+static int parse_url(const char *url, int *is_file, char **host, char *err, size_t errsz)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL;
+    char *scheme = NULL, *name = NULL, *port = NULL;
+    struct buf key = BUF_INIT;
     int ret = -1;
 
     if (!u)
@@ -524,8 +552,25 @@ static int check_scheme(const char *url, int *is_file, char *err, size_t errsz)
         goto fail;
     }
     *is_file = !strcasecmp(scheme, "file");
+    *host = NULL;
+    if (!*is_file) {
+        if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+            pw_err(err, errsz, "fetch: URL without a host");
+            goto fail;
+        }
+        for (char *p = name; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        if (buf_printf(&key, "%s:%s", name, port) < 0 || !(*host = buf_detach(&key))) {
+            pw_err(err, errsz, "fetch: out of memory");
+            goto fail;
+        }
+    }
     ret = 0;
 fail:
+    buf_free(&key);
+    curl_free(port);
+    curl_free(name);
     curl_free(scheme);
     curl_url_cleanup(u);
     return ret;
@@ -557,8 +602,8 @@ static CURLcode setup_easy(struct fetch_client *c, struct xfer *t)
     SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl decodes */
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)(c->max_body > (size_t)INT64_MAX ? INT64_MAX
-                                                                                : c->max_body));
+    SET(CURLOPT_MAXFILESIZE_LARGE,
+        (curl_off_t)(c->max_body > (size_t)INT64_MAX ? INT64_MAX : c->max_body));
     SET(CURLOPT_USERAGENT, c->user_agent);
     SET(CURLOPT_FAILONERROR, 0L); /* the status is reported, with the body */
 #undef SET
@@ -569,19 +614,22 @@ int fetch_start(struct fetch_client *c, const char *url, fetch_done_cb cb, void 
                 size_t errsz)
 {
     struct xfer *t = NULL;
+    char *host = NULL;
     int is_file = 0;
 
     if (!c || !url || !cb)
         return pw_err(err, errsz, "fetch: missing argument");
     if (c->closing)
         return pw_err(err, errsz, "fetch: client is shutting down");
-    if (check_scheme(url, &is_file, err, errsz) < 0)
+    if (parse_url(url, &is_file, &host, err, errsz) < 0)
         return -1;
     t = calloc(1, sizeof(*t));
     if (!t) {
         pw_err(err, errsz, "fetch: out of memory");
+        free(host);
         goto fail;
     }
+    t->host = host;
     t->c = c;
     t->cb = cb;
     t->arg = arg;
