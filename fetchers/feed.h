@@ -51,4 +51,23 @@ int feed_to_json(const struct feed *f, char **json);
 /* Parses an RFC 822 / W3CDTF / ISO 8601 date string; 0 and *out (UTC) or -1. */
 int feed_parse_date(const char *s, time_t *out);
 
+/*
+ * Internal to the feed_*.c files of this module (charset and UTF-8 helpers),
+ * declared here so that the parser keeps a single header; other modules
+ * should not call them.
+ */
+struct buf;
+/* Converts feed bytes to UTF-8 into out (BOM removed); sets *bozo when the
+ * charset had to be guessed. 0, or -1 on OOM. */
+int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct buf *out,
+                 int *bozo);
+/* Rewrites DTD, undeclared entities and XML declaration of UTF-8 feed text
+ * (see feed_prepass.c); sets *bozo when the text was not well-formed. */
+int feed_prepass(const char *s, size_t n, struct buf *out, int *bozo);
+/* windows-1252's character for a C1 control code point, else cp itself. */
+unsigned int feed_cp1252_c1(unsigned int cp);
+int feed_put_utf8(struct buf *b, unsigned int cp);
+/* Length of the valid UTF-8 sequence at s (n bytes available), 0 if invalid. */
+size_t feed_utf8_len(const unsigned char *s, size_t n);
+
 #endif
