@@ -32,6 +32,8 @@ struct server {
     struct evhttp *http;
     int port;
     atomic_int gazette_version; /* 1 or 2 */
+    atomic_int stop;
+    struct event *tick;
     pthread_t thread;
 };
 
@@ -84,6 +86,17 @@ static void handle(struct evhttp_request *req, void *arg)
     }
 }
 
+/* libevent is not built thread-aware here, so the main thread cannot wake
+ * the server's loop; the loop looks at a flag instead. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct server *s = arg;
+    (void)fd;
+    (void)what;
+    if (atomic_load(&s->stop))
+        event_base_loopbreak(s->base);
+}
+
 static void *serve(void *arg)
 {
     struct server *s = arg;
@@ -105,13 +118,19 @@ static void server_start(struct server *s)
                      0);
     s->port = ntohs(sin.sin_port);
     atomic_store(&s->gazette_version, 1);
+    atomic_store(&s->stop, 0);
+    struct timeval tv = {0, 50000};
+    s->tick = event_new(s->base, -1, EV_PERSIST, on_tick, s);
+    assert_non_null(s->tick);
+    assert_int_equal(event_add(s->tick, &tv), 0);
     assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
 }
 
 static void server_stop(struct server *s)
 {
-    event_base_loopbreak(s->base);
+    atomic_store(&s->stop, 1);
     pthread_join(s->thread, NULL);
+    event_free(s->tick);
     evhttp_free(s->http);
     event_base_free(s->base);
 }
