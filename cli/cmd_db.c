@@ -141,7 +141,7 @@ static int print_coverage(const struct store_coverage_row *r, void *arg)
     char when[32];
     (void)arg;
     fmt_time(r->first_covered, when, sizeof when);
-    printf("%-16.16s %-16.16s %5.2f  %-4s %-16s  %-14s %s\n    %s\n", r->canonical,
+    printf("%-20.20s %-16.16s %5.2f  %-4s %-16s  %-14s %s\n    %s\n", r->canonical,
            r->feed ? r->feed : "", r->score, r->lang ? r->lang : "", when,
            r->paragraphs ? r->paragraphs : "", r->title ? r->title : "(untitled)",
            r->link ? r->link : "");
@@ -155,7 +155,7 @@ int cmd_coverage(int argc, char **argv)
     char err[512];
     if (open_db(argc, argv, "coverage --config FILE|--database DB [--canonical NAME]", &a, &st) < 0)
         return 2;
-    printf("%-16s %-16s %5s  %-4s %-16s  %-14s %s\n", "canonical", "feed", "score", "lang",
+    printf("%-20s %-16s %5s  %-4s %-16s  %-14s %s\n", "canonical", "feed", "score", "lang",
            "first (UTC)", "paragraphs", "title / link");
     int rc = store_list_coverage(st, a.canonical, print_coverage, NULL, err, sizeof err);
     if (rc < 0)

@@ -169,7 +169,7 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
 {
     char *base = (char *)p->cur_obj;
     void *field = base + k->off;
-    long long v;
+    long long v = 0;
     switch (k->type) {
     case T_STR:
     case T_PATH: {
