@@ -21,6 +21,7 @@ if [ ! -d "$seeds" ] || [ ! -f "$seeds/ru-canonical-statement.txt" ]; then
     echo "seeds_check: no seeds at $seeds, skipped"
     exit 0
 fi
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 if [ ! -x "$bin" ]; then
     echo "seeds_check: $bin is not an executable" >&2
     exit 1
