@@ -74,7 +74,10 @@ static int collect(const struct store_delivery *d, void *arg)
         l->oom = 1;
         return 1;
     }
-    l->v[l->n++] = (struct due){d->alert_id, record, kind};
+    struct due *slot = &l->v[l->n++];
+    slot->id = d->alert_id;
+    slot->record = record;
+    slot->kind = kind;
     return 0;
 }
 

@@ -64,7 +64,7 @@ static int open_db(int argc, char **argv, const char *usage, struct db_args *a, 
             a->canonical = optarg;
             break;
         case 'l':
-            a->limit = atoi(optarg);
+            a->limit = (int)strtol(optarg, NULL, 10);
             break;
         default:
             fprintf(stderr, "usage: presswatch %s\n", usage);

@@ -28,7 +28,7 @@ struct key {
 #define C(f) offsetof(struct conf, f)
 static const struct key keys[] = {
     {S_DAEMON, "database", T_PATH, 0, 0, C(database)},
-    {S_DAEMON, "interval", T_DURATION, 1, 7 * 86400, C(interval)},
+    {S_DAEMON, "interval", T_DURATION, 1, 7LL * 86400, C(interval)},
     {S_DAEMON, "concurrency", T_INT, 1, 1024, C(concurrency)},
     {S_DAEMON, "per_host", T_INT, 1, 64, C(per_host)},
     {S_DAEMON, "timeout", T_DURATION, 1, 3600, C(timeout)},
@@ -43,7 +43,7 @@ static const struct key keys[] = {
     {S_ALERTS, "smtp_credentials", T_PATH, 0, 0, C(smtp_credentials)},
     {S_CANONICAL, "file", T_PATH, 0, 0, offsetof(struct conf_canonical, path)},
     {S_FEED, "url", T_STR, 0, 0, offsetof(struct conf_feed, url)},
-    {S_FEED, "interval", T_DURATION, 1, 7 * 86400, offsetof(struct conf_feed, interval)},
+    {S_FEED, "interval", T_DURATION, 1, 7LL * 86400, offsetof(struct conf_feed, interval)},
     {S_FEED, "fetch_pages", T_BOOL, 0, 1, offsetof(struct conf_feed, fetch_pages)},
 };
 #undef C
@@ -56,7 +56,6 @@ struct parser {
     int nerrors;
     FILE *fp;
     int line;      /* line number of the line inih is looking at */
-    char *section; /* last section seen, to detect a new one */
     enum sect cur; /* kind of the current section */
     void *cur_obj; /* conf, conf_canonical or conf_feed being filled */
     int cur_ok;    /* the current section header was valid */
@@ -275,7 +274,8 @@ static void begin_section(struct parser *p, const char *section)
         perr(p, p->line, "unknown section [%s]", section);
         return;
     }
-    while (*name == ' ')
+    while (*name == ' ') /* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult): name points
+                            into a NUL-terminated copy */
         name++;
     if (!valid_name(name)) {
         perr(p, p->line, "[%s]: name must be letters, digits, '-', '_' or '.'", section);
@@ -373,15 +373,15 @@ static char *reader(char *str, int num, void *stream)
         const char *b = s + 1;
         while (b < end && (*b == ' ' || *b == '\t'))
             b++;
-        size_t n = (size_t)(end - b);
-        while (n && (b[n - 1] == ' ' || b[n - 1] == '\t'))
-            n--;
-        if (n >= sizeof name) {
+        size_t nlen = (size_t)(end - b);
+        while (nlen && (b[nlen - 1] == ' ' || b[nlen - 1] == '\t'))
+            nlen--;
+        if (nlen >= sizeof name) {
             perr(p, p->line, "section name too long");
             p->cur_ok = 0;
         } else {
-            memcpy(name, b, n);
-            name[n] = '\0';
+            memcpy(name, b, nlen);
+            name[nlen] = '\0';
             begin_section(p, name);
         }
     }
@@ -419,8 +419,8 @@ static void validate(struct parser *p)
         }
         if (!strncmp(f->url, "file:", 5) && f->url[5] != '/' && resolve_file_url(p, f) < 0)
             continue;
-        if (strncmp(f->url, "http://", 7) && strncmp(f->url, "https://", 8) &&
-            strncmp(f->url, "file://", 7)) {
+        if (strncmp(f->url, "http://", 7) != 0 && strncmp(f->url, "https://", 8) != 0 &&
+            strncmp(f->url, "file://", 7) != 0) {
             perr(p, f->line, "feed '%s': url must be http://, https:// or file://, got '%s'",
                  f->name, f->url);
         }

@@ -233,7 +233,7 @@ static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, siz
         struct feed_run *f = find_feed(d, cf->name);
         int fresh = 0;
         if (!f) {
-            struct feed_run **v = realloc(d->feeds, (d->nfeeds + 1) * sizeof *v);
+            struct feed_run **v = realloc(d->feeds, (d->nfeeds + 1) * sizeof(struct feed_run *));
             if (!v)
                 return pw_err(err, errsz, "out of memory");
             d->feeds = v;
@@ -248,7 +248,7 @@ static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, siz
             d->feeds[d->nfeeds++] = f;
             fresh = 1;
         }
-        if (!f->url || strcmp(f->url, cf->url)) {
+        if (!f->url || strcmp(f->url, cf->url) != 0) {
             char *url = strdup(cf->url);
             if (!url)
                 return pw_err(err, errsz, "out of memory");
@@ -282,7 +282,7 @@ int daemon_reload(struct daemon *d)
         return -1;
     }
     buf_free(&errors);
-    if (strcmp(conf->database, d->conf->database))
+    if (strcmp(conf->database, d->conf->database) != 0)
         log_warnx("reload: database path changed; it takes effect at restart");
     if (canons_load(d, conf, &canons, err, sizeof err) < 0) {
         log_warnx("reload: %s; keeping the running config", err);
