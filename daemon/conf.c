@@ -13,7 +13,7 @@
 #define CANONICAL_MAX_BYTES (8u << 20)
 
 enum sect { S_DAEMON, S_ALERTS, S_CANONICAL, S_FEED };
-enum ktype { T_STR, T_PATH, T_DURATION, T_INT, T_BOOL, T_SCORE, T_SIZE };
+enum ktype { T_STR, T_PATH, T_DURATION, T_MSEC, T_INT, T_BOOL, T_SCORE, T_SIZE };
 
 /* One row per key: where it may appear, its type and bounds, and where it is
  * stored (an offset into struct conf, conf_canonical or conf_feed). */
@@ -31,12 +31,18 @@ static const struct key keys[] = {
     {S_DAEMON, "interval", T_DURATION, 1, 7LL * 86400, C(interval)},
     {S_DAEMON, "concurrency", T_INT, 1, 1024, C(concurrency)},
     {S_DAEMON, "per_host", T_INT, 1, 64, C(per_host)},
+    {S_DAEMON, "host_gap", T_MSEC, 0, 60000, C(host_gap_ms)},
+    {S_DAEMON, "interval_min", T_DURATION, 1, 7LL * 86400, C(interval_min)},
+    {S_DAEMON, "interval_max", T_DURATION, 1, 7LL * 86400, C(interval_max)},
+    {S_DAEMON, "contact", T_STR, 0, 0, C(contact)},
+    {S_DAEMON, "ca_file", T_PATH, 0, 0, C(ca_file)},
     {S_DAEMON, "timeout", T_DURATION, 1, 3600, C(timeout)},
     {S_DAEMON, "max_body", T_SIZE, 1024, 1LL << 31, C(max_body)},
     {S_DAEMON, "user_agent", T_STR, 0, 0, C(user_agent)},
     {S_ALERTS, "syslog", T_BOOL, 0, 1, C(syslog)},
     {S_ALERTS, "syslog_ident", T_STR, 0, 0, C(syslog_ident)},
     {S_ALERTS, "min_score", T_SCORE, 0, 1, C(min_score)},
+    {S_ALERTS, "feed_error_after", T_INT, 1, 1000, C(feed_error_after)},
     {S_ALERTS, "email_to", T_STR, 0, 0, C(email_to)},
     {S_ALERTS, "email_from", T_STR, 0, 0, C(email_from)},
     {S_ALERTS, "smtp_url", T_STR, 0, 0, C(smtp_url)},
@@ -139,6 +145,24 @@ static int parse_size(const char *s, long long *out)
     return 0;
 }
 
+/* "250ms", "2s", or plain milliseconds. */
+static int parse_msec(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    if (errno || v > 1000000000LL)
+        return -1;
+    if (!strcmp(end, "s"))
+        v *= 1000;
+    else if (*end && strcmp(end, "ms") != 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static char *resolve_path(const char *dir, const char *path)
 {
     char *out;
@@ -184,8 +208,18 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
         return 0;
     }
     case T_DURATION:
+        if (p->cur == S_FEED && !strcmp(k->name, "interval") && !strcmp(value, "auto")) {
+            ((struct conf_feed *)p->cur_obj)->adaptive = 1;
+            return 0;
+        }
         if (conf_parse_duration(value, &v) < 0) {
             perr(p, p->line, "%s: bad duration '%s' (use e.g. 90s, 15m, 2h, 1d)", k->name, value);
+            return -1;
+        }
+        break;
+    case T_MSEC:
+        if (parse_msec(value, &v) < 0) {
+            perr(p, p->line, "%s: bad duration '%s' (use e.g. 500ms, 2s)", k->name, value);
             return -1;
         }
         break;
@@ -426,6 +460,8 @@ static void validate(struct parser *p)
         }
         if (f->interval < 0)
             f->interval = c->interval;
+        if (f->adaptive && f->interval > c->interval_max)
+            f->interval = c->interval_max;
         if (f->fetch_pages < 0)
             f->fetch_pages = 0;
     }
@@ -435,6 +471,14 @@ static void validate(struct parser *p)
             perr(p, cn->line, "canonical '%s': missing file", cn->name);
         else
             read_canonical(p, cn);
+    }
+    if (c->interval_min > c->interval_max)
+        perr(p, 1, "[daemon] interval_min is larger than interval_max");
+    if (!c->user_agent) {
+        int n = c->contact ? asprintf(&c->user_agent, "presswatch/%s (+%s)", PW_VERSION, c->contact)
+                           : asprintf(&c->user_agent, "presswatch/%s", PW_VERSION);
+        if (n < 0)
+            c->user_agent = NULL;
     }
     if (c->email_to && !c->smtp_url)
         perr(p, 1, "[alerts] email_to is set but smtp_url is not");
@@ -458,7 +502,11 @@ int conf_load(const char *path, struct conf **out, struct buf *errors)
         goto oom;
     c->interval = 15 * 60;
     c->concurrency = 32;
-    c->per_host = 4;
+    c->per_host = 2;
+    c->host_gap_ms = 1000;
+    c->interval_min = 5 * 60;
+    c->interval_max = 24 * 3600;
+    c->feed_error_after = 3;
     c->timeout = 60;
     c->max_body = 16LL << 20;
     c->syslog = 1;
@@ -524,6 +572,8 @@ void conf_free(struct conf *c)
     free(c->path);
     free(c->database);
     free(c->user_agent);
+    free(c->contact);
+    free(c->ca_file);
     free(c->syslog_ident);
     free(c->email_to);
     free(c->email_from);

@@ -24,6 +24,7 @@ struct conf_feed {
     char *name;
     char *url;
     int interval; /* seconds */
+    int adaptive; /* interval = auto: learnt between interval_min and interval_max */
     int fetch_pages;
     int line;
 };
@@ -34,14 +35,20 @@ struct conf {
     int interval;   /* default poll interval, seconds */
     int concurrency;
     int per_host;
-    int timeout; /* seconds per transfer */
+    int host_gap_ms;  /* minimum gap between two requests to one host */
+    int timeout;      /* seconds per transfer */
+    int interval_min; /* bounds of adaptive intervals and of server hints */
+    int interval_max;
     long long max_body;
-    char *user_agent; /* NULL: the fetcher's default */
+    char *user_agent; /* the full User-Agent, built from contact unless set */
+    char *contact;    /* a URL or address for server operators, sent in the User-Agent */
+    char *ca_file;    /* CA bundle for TLS; NULL: the system's */
 
     int syslog;
     char *syslog_ident;
     double min_score;
-    char *email_to; /* accepted and validated; delivery by email is not built yet */
+    int feed_error_after; /* consecutive failures before a feed-error alert */
+    char *email_to;       /* accepted and validated; delivery by email is not built yet */
     char *email_from;
     char *smtp_url;
     char *smtp_credentials;

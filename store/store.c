@@ -111,6 +111,22 @@ static const char *const migrations[] = {
     ");"
     /* store_delivery_due: only pending rows, which stay few */
     "CREATE INDEX deliveries_due ON deliveries(channel, next_attempt) WHERE state = 'pending';",
+    /* 2: poll bookkeeping (conditional requests, redirects, backoff, health) */
+    "ALTER TABLE feeds ADD COLUMN moved_url TEXT;"
+    "ALTER TABLE feeds ADD COLUMN redirect_url TEXT;"
+    "ALTER TABLE feeds ADD COLUMN redirect_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN etag TEXT;"
+    "ALTER TABLE feeds ADD COLUMN last_modified TEXT;"
+    "ALTER TABLE feeds ADD COLUMN body_hash INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN unconditional INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN last_unconditional INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN next_due INTEGER;"
+    "ALTER TABLE feeds ADD COLUMN error_alerted INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN items_new INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN items_seen INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE feeds ADD COLUMN adaptive_interval INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -138,6 +154,9 @@ enum stmt {
     S_DELIVERY_DUE,
     S_DELIVERY_DONE,
     S_DELIVERY_FAILED,
+    S_FEED_STATE_GET,
+    S_FEED_STATE_PUT,
+    S_LIST_FEEDS,
     S_LIST_ARTICLES,
     S_LIST_COVERAGE,
     S_COUNT_FEEDS, /* the S_COUNT_* run in the order of count_tables[] */
@@ -156,6 +175,13 @@ struct stmt_def {
     const char *sql;
 };
 
+/* The columns of struct store_feed_state, in the order feed_state_read reads them. */
+#define FEED_STATE_COLS                                                                            \
+    "f.id, f.name, f.url, f.moved_url, f.redirect_url, f.redirect_count, f.etag,"                  \
+    " f.last_modified, f.body_hash, f.unconditional, f.last_unconditional, f.last_fetch,"          \
+    " f.last_success, f.next_due, f.last_status, f.last_error, f.consecutive_failures,"            \
+    " f.error_alerted, f.gone, f.bytes, f.items_new, f.items_seen, f.adaptive_interval"
+
 static const struct stmt_def stmt_defs[S__N] = {
     [S_BEGIN] = {"begin", "BEGIN IMMEDIATE"},
     [S_COMMIT] = {"commit", "COMMIT"},
@@ -163,9 +189,16 @@ static const struct stmt_def stmt_defs[S__N] = {
     [S_SAVEPOINT] = {"savepoint", "SAVEPOINT store_op"},
     [S_RELEASE] = {"release savepoint", "RELEASE SAVEPOINT store_op"},
     [S_ROLLBACK_TO] = {"rollback to savepoint", "ROLLBACK TO SAVEPOINT store_op"},
-    [S_FEED_SYNC] = {"sync feed", "INSERT INTO feeds (name, url) VALUES (?1, ?2)"
-                                  " ON CONFLICT (name) DO UPDATE SET url = excluded.url"
-                                  " RETURNING id"},
+    /* A configured URL that changed forgets where the old one had moved to
+     * and that it was gone. */
+    [S_FEED_SYNC] = {"sync feed",
+                     "INSERT INTO feeds (name, url) VALUES (?1, ?2)"
+                     " ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
+                     " moved_url = CASE WHEN feeds.url = excluded.url THEN feeds.moved_url END,"
+                     " gone = CASE WHEN feeds.url = excluded.url THEN feeds.gone ELSE 0 END,"
+                     " redirect_count = CASE WHEN feeds.url = excluded.url"
+                     "  THEN feeds.redirect_count ELSE 0 END"
+                     " RETURNING id"},
     [S_CANONICAL_SYNC] = {"sync canonical",
                           "INSERT INTO canonicals (name, path, text, text_hash)"
                           " VALUES (?1, ?2, ?3, ?4)"
@@ -225,6 +258,17 @@ static const struct stmt_def stmt_defs[S__N] = {
                            "UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?3,"
                            " last_error = ?4"
                            " WHERE alert_id = ?1 AND channel = ?2 AND state = 'pending'"},
+    [S_FEED_STATE_GET] = {"read feed state",
+                          "SELECT " FEED_STATE_COLS " FROM feeds f WHERE f.id = ?1"},
+    [S_FEED_STATE_PUT] = {"write feed state",
+                          "UPDATE feeds SET moved_url = ?2, redirect_url = ?3,"
+                          " redirect_count = ?4, etag = ?5, last_modified = ?6, body_hash = ?7,"
+                          " unconditional = ?8, last_unconditional = ?9, last_fetch = ?10,"
+                          " last_success = ?11, next_due = ?12, last_status = ?13,"
+                          " last_error = ?14, consecutive_failures = ?15, error_alerted = ?16,"
+                          " gone = ?17, bytes = ?18, items_new = ?19, items_seen = ?20,"
+                          " adaptive_interval = ?21 WHERE id = ?1"},
+    [S_LIST_FEEDS] = {"list feeds", "SELECT " FEED_STATE_COLS " FROM feeds f ORDER BY f.name"},
     [S_LIST_ARTICLES] = {"list articles",
                          "SELECT a.id, f.name, a.guid, a.link, a.title,"
                          " (SELECT count(*) FROM versions v WHERE v.article_id = a.id),"
@@ -874,6 +918,129 @@ int store_delivery_failed(struct store *st, int64_t alert_id, const char *channe
         bind_text(s, 4, error))
         return db_fail(st, S_DELIVERY_FAILED, SQLITE_ERROR, err, errsz);
     return exec_update_one(st, S_DELIVERY_FAILED, "pending delivery", err, errsz);
+}
+
+/* ---- poll bookkeeping ---- */
+
+static char *col_strdup(sqlite3_stmt *s, int i, int *oom)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+    if (!v)
+        return NULL;
+    char *c = strdup((const char *)v);
+    if (!c)
+        *oom = 1;
+    return c;
+}
+
+/* Copies the current row of a FEED_STATE_COLS query into out (which owns
+ * its strings). 0 or -1 on OOM. */
+static int feed_state_read(sqlite3_stmt *s, struct store_feed_state *out)
+{
+    int oom = 0;
+    memset(out, 0, sizeof *out);
+    out->id = sqlite3_column_int64(s, 0);
+    out->name = col_strdup(s, 1, &oom);
+    out->url = col_strdup(s, 2, &oom);
+    out->moved_url = col_strdup(s, 3, &oom);
+    out->redirect_url = col_strdup(s, 4, &oom);
+    out->redirect_count = sqlite3_column_int(s, 5);
+    out->etag = col_strdup(s, 6, &oom);
+    out->last_modified = col_strdup(s, 7, &oom);
+    out->body_hash = sqlite3_column_int64(s, 8);
+    out->unconditional = sqlite3_column_int(s, 9);
+    out->last_unconditional = (time_t)sqlite3_column_int64(s, 10);
+    out->last_attempt = (time_t)sqlite3_column_int64(s, 11);
+    out->last_success = (time_t)sqlite3_column_int64(s, 12);
+    out->next_due = (time_t)sqlite3_column_int64(s, 13);
+    out->last_status = (long)sqlite3_column_int64(s, 14);
+    out->last_error = col_strdup(s, 15, &oom);
+    out->consecutive_failures = sqlite3_column_int(s, 16);
+    out->error_alerted = sqlite3_column_int(s, 17);
+    out->gone = sqlite3_column_int(s, 18);
+    out->bytes = sqlite3_column_int64(s, 19);
+    out->items_new = sqlite3_column_int(s, 20);
+    out->items_seen = sqlite3_column_int(s, 21);
+    out->adaptive_interval = sqlite3_column_int(s, 22);
+    if (oom || !out->name || !out->url) {
+        store_feed_state_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+void store_feed_state_clear(struct store_feed_state *f)
+{
+    if (!f)
+        return;
+    free(f->name);
+    free(f->url);
+    free(f->moved_url);
+    free(f->redirect_url);
+    free(f->etag);
+    free(f->last_modified);
+    free(f->last_error);
+    memset(f, 0, sizeof *f);
+}
+
+int store_feed_state_get(struct store *st, int64_t feed_id, struct store_feed_state *out, char *err,
+                         size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_FEED_STATE_GET];
+    if (sqlite3_bind_int64(s, 1, feed_id) != SQLITE_OK)
+        return db_fail(st, S_FEED_STATE_GET, SQLITE_ERROR, err, errsz);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        stmt_done(s);
+        return pw_err(err, errsz, "store: read feed state: no such feed");
+    }
+    if (rc != SQLITE_ROW)
+        return db_fail(st, S_FEED_STATE_GET, rc, err, errsz);
+    rc = feed_state_read(s, out);
+    stmt_done(s);
+    return rc < 0 ? pw_err(err, errsz, "store: read feed state: out of memory") : 0;
+}
+
+int store_feed_state_put(struct store *st, const struct store_feed_state *f, char *err,
+                         size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_FEED_STATE_PUT];
+    if (sqlite3_bind_int64(s, 1, f->id) != SQLITE_OK || bind_text(s, 2, f->moved_url) ||
+        bind_text(s, 3, f->redirect_url) || sqlite3_bind_int(s, 4, f->redirect_count) ||
+        bind_text(s, 5, f->etag) || bind_text(s, 6, f->last_modified) ||
+        sqlite3_bind_int64(s, 7, f->body_hash) || sqlite3_bind_int(s, 8, f->unconditional) ||
+        bind_time(s, 9, f->last_unconditional) || bind_time(s, 10, f->last_attempt) ||
+        bind_time(s, 11, f->last_success) || bind_time(s, 12, f->next_due) ||
+        (f->last_status ? sqlite3_bind_int64(s, 13, f->last_status) : sqlite3_bind_null(s, 13)) ||
+        bind_text(s, 14, f->last_error) || sqlite3_bind_int(s, 15, f->consecutive_failures) ||
+        sqlite3_bind_int(s, 16, f->error_alerted) || sqlite3_bind_int(s, 17, f->gone) ||
+        sqlite3_bind_int64(s, 18, f->bytes) || sqlite3_bind_int(s, 19, f->items_new) ||
+        sqlite3_bind_int(s, 20, f->items_seen) || sqlite3_bind_int(s, 21, f->adaptive_interval))
+        return db_fail(st, S_FEED_STATE_PUT, SQLITE_ERROR, err, errsz);
+    return exec_update_one(st, S_FEED_STATE_PUT, "feed", err, errsz);
+}
+
+int store_list_feeds(struct store *st, store_feed_cb cb, void *arg, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_LIST_FEEDS];
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_feed_state f;
+        if (feed_state_read(s, &f) < 0) {
+            stmt_done(s);
+            return pw_err(err, errsz, "store: list feeds: out of memory");
+        }
+        int stop = cb(&f, arg);
+        store_feed_state_clear(&f);
+        if (stop) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(st, S_LIST_FEEDS, rc, err, errsz);
+    stmt_done(s);
+    return 0;
 }
 
 /* ---- reading ---- */

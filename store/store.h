@@ -35,6 +35,45 @@ int store_canonical_sync(struct store *st, const char *name, const char *path, c
 int store_feed_result(struct store *st, int64_t feed_id, time_t when, long http_status,
                       const char *error, char *err, size_t errsz);
 
+/* ---- poll bookkeeping of a feed (conditional requests, redirects, backoff) ---- */
+struct store_feed_state {
+    int64_t id;
+    char *name;
+    char *url;          /* as configured */
+    char *moved_url;    /* where permanent redirects moved it, or NULL */
+    char *redirect_url; /* permanent redirect target seen redirect_count polls in a row */
+    int redirect_count;
+    char *etag; /* validators of the last 200 response, or NULL */
+    char *last_modified;
+    int64_t body_hash; /* of the last 200 body; 0 when none */
+    int unconditional; /* the server's validators lied: requests go out unconditional */
+    time_t last_unconditional;
+    time_t last_attempt;
+    time_t last_success;
+    time_t next_due;
+    long last_status; /* 0: no HTTP response */
+    char *last_error; /* NULL after a success */
+    int consecutive_failures;
+    int error_alerted; /* a feed-error alert went out and no feed-recovered yet */
+    int gone;          /* answered 410: not polled until its URL changes */
+    int64_t bytes;     /* wire bytes of the last response */
+    int items_new;     /* of the last parsed response */
+    int items_seen;
+    int adaptive_interval; /* seconds, for interval = auto; 0 until learnt */
+};
+/* Reads a feed's state into out, which owns its strings: release with
+ * store_feed_state_clear. */
+int store_feed_state_get(struct store *st, int64_t feed_id, struct store_feed_state *out, char *err,
+                         size_t errsz);
+/* Writes every field but id, name and url. */
+int store_feed_state_put(struct store *st, const struct store_feed_state *f, char *err,
+                         size_t errsz);
+void store_feed_state_clear(struct store_feed_state *f); /* accepts NULL */
+/* Calls cb for every feed by name; the state is valid only during the call;
+ * non-zero from cb stops the walk. */
+typedef int (*store_feed_cb)(const struct store_feed_state *f, void *arg);
+int store_list_feeds(struct store *st, store_feed_cb cb, void *arg, char *err, size_t errsz);
+
 /* ---- articles and versions ---- */
 struct store_item {
     const char *guid; /* stable item id: guid/atom id, else the link; required */
@@ -53,9 +92,9 @@ struct store_upsert {
     int64_t version_id; /* the newest version (new or existing) */
     int version_no;     /* 1-based */
     int new_article;
-    int new_version;    /* a version row was inserted (text differs from the previous one) */
-    char *prev_text;    /* text of the previous version when new_version && version_no > 1,
-                           else NULL; caller frees */
+    int new_version; /* a version row was inserted (text differs from the previous one) */
+    char *prev_text; /* text of the previous version when new_version && version_no > 1,
+                        else NULL; caller frees */
 };
 
 /* Inserts the article if unseen (UNIQUE feed_id, guid) and a version when its
@@ -129,7 +168,7 @@ struct store_coverage_row {
     int64_t article_id;
     const char *title;
     const char *link;
-    double score;      /* best score of any version */
+    double score; /* best score of any version */
     const char *lang;
     const char *paragraphs; /* of the best-scoring version */
     time_t first_covered;
