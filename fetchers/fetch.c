@@ -7,85 +7,35 @@
  * arms one evtimer); libevent calls back into curl_multi_socket_action; every
  * finished transfer is reported and torn down in the CURLMSG_DONE branch.
  *
- * Our own queue sits in front of curl: at most max_total easy handles are in
- * the multi handle at once, and at most max_per_host for one host:port; the
- * rest wait in FIFO order (a transfer for a busy host lets later ones for
- * other hosts pass). We queue per host ourselves rather than leave it all to
+ * Our own queue (fetch_queue.c) sits in front of curl: at most max_total
+ * easy handles are in the multi handle at once, at most max_per_host for one
+ * host:port, started no closer than per_host_gap_ms; the rest wait in their
+ * host's FIFO. We queue per host ourselves rather than leave it all to
  * curl's pending list because a transfer parked there would still hold one
  * of the max_total slots: one feed's many pages on a single site could then
  * hold up every other site. CURLMOPT_MAX_HOST_CONNECTIONS stays as the
- * backstop for redirects to another host.
+ * backstop for redirects to another host. Response headers and results are
+ * in fetch_resp.c.
  *
  * Re-entrancy: a done callback may call fetch_start (the new transfer is
  * queued behind older ones) and may even call fetch_client_free, in which
  * case the client is destroyed once the callback has returned to us.
  */
-#include "fetchers/fetch.h"
-
-#include "common/buf.h"
-
-#include <curl/curl.h>
-#include <event2/event.h>
+#include "fetchers/fetch_int.h"
 
 #include <ctype.h>
-#include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #ifndef PW_VERSION
 #define PW_VERSION "0.1.0"
 #endif
 
-enum { MAX_REDIRS = 5 };
-
-struct xfer {
-    struct fetch_client *c;
-    struct xfer *prev, *next; /* in queued, running or failed */
-    CURL *easy;               /* owned; cleaned up when the transfer is done */
-    char *url;
-    char *host; /* "host:port" for the per-host limit; NULL for file:// */
-    int is_file;
-    fetch_done_cb cb;
-    void *arg;
-    struct buf body;
-    int too_big;         /* write callback refused more bytes */
-    int no_mem;          /* write callback could not grow the body */
-    char start_err[128]; /* why curl_multi_add_handle failed (failed list) */
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-struct xlist {
-    struct xfer *head, *tail;
-    size_t n;
-};
-
-/* Per-socket context, attached to curl's socket with curl_multi_assign. */
-struct sock {
-    struct fetch_client *c;
-    struct sock *prev, *next;
-    struct event *ev;
-};
-
-struct fetch_client {
-    struct event_base *base;
-    CURLM *multi;
-    CURLSH *share;
-    struct event *timer;    /* curl's timeout */
-    struct event *deferred; /* delivers failed starts from the loop */
-    struct xlist queued, running, failed;
-    struct sock *socks; /* every socket context, so that free can reclaim them */
-    int max_total, max_per_host;
-    long timeout_ms, connect_timeout_ms;
-    size_t max_body;
-    char *user_agent;
-    int depth;   /* user callbacks currently on the stack */
-    int closing; /* fetch_client_free was called from a callback */
-    int global_init;
-};
-
-static void xlist_push(struct xlist *l, struct xfer *t)
+void xlist_push(struct xlist *l, struct xfer *t)
 {
     t->prev = l->tail;
     t->next = NULL;
@@ -97,7 +47,7 @@ static void xlist_push(struct xlist *l, struct xfer *t)
     l->n++;
 }
 
-static void xlist_unlink(struct xlist *l, struct xfer *t)
+void xlist_unlink(struct xlist *l, struct xfer *t)
 {
     if (t->prev)
         t->prev->next = t->next;
@@ -111,133 +61,17 @@ static void xlist_unlink(struct xlist *l, struct xfer *t)
     l->n--;
 }
 
-static void xfer_free(struct xfer *t)
+void xfer_free(struct xfer *t)
 {
     if (!t)
         return;
     if (t->easy)
         curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->req_headers);
+    resp_hdrs_free(&t->hdrs);
     buf_free(&t->body);
     free(t->url);
-    free(t->host);
     free(t);
-}
-
-/* ---- reporting ---------------------------------------------------------- */
-
-/* Copies s into out as one line: stored errors and syslog records are
- * line-oriented, and curl's messages sometimes end with a newline. */
-static void one_line(char *out, size_t outsz, const char *s)
-{
-    size_t i = 0;
-    for (; *s && i + 1 < outsz; s++)
-        out[i++] = (*s == '\r' || *s == '\n' || *s == '\t') ? ' ' : *s;
-    while (i > 0 && out[i - 1] == ' ')
-        i--;
-    out[i] = '\0';
-}
-
-/* Calls the user's callback; the depth count lets fetch_client_free know
- * that it must not destroy the client under our feet. */
-static void deliver(struct fetch_client *c, struct xfer *t, const struct fetch_result *res)
-{
-    c->depth++;
-    t->cb(res, t->arg);
-    c->depth--;
-}
-
-/* Reports a transfer curl has finished with result rc. t is already off the
- * running list and out of the multi handle; the caller frees it. */
-static void report_done(struct fetch_client *c, struct xfer *t, CURLcode rc)
-{
-    struct fetch_result res = {0};
-    char msg[CURL_ERROR_SIZE + 64];
-    char *eff = NULL, *ctype = NULL;
-    long status = 0;
-
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &eff);
-    curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ctype);
-    if (!t->body.data && buf_append(&t->body, "", 0) < 0)
-        t->no_mem = 1;
-
-    res.url = t->url;
-    res.effective_url = eff ? eff : t->url;
-    res.status = status;
-    res.content_type = ctype;
-    res.body = t->body.data ? t->body.data : "";
-    res.len = t->body.len;
-
-    if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
-        snprintf(msg, sizeof(msg), "body larger than %zu bytes", c->max_body);
-    } else if (t->no_mem) {
-        snprintf(msg, sizeof(msg), "out of memory");
-    } else if (rc != CURLE_OK) {
-        one_line(msg, sizeof(msg), t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
-    } else if (!t->is_file && (status < 200 || status > 299)) {
-        snprintf(msg, sizeof(msg), "HTTP %ld", status);
-    } else {
-        res.ok = 1;
-    }
-    if (!res.ok)
-        res.error = msg;
-    deliver(c, t, &res);
-}
-
-/* Reports a transfer that never reached curl (curl_multi_add_handle failed). */
-static void report_failed(struct fetch_client *c, struct xfer *t)
-{
-    struct fetch_result res = {0};
-
-    res.url = t->url;
-    res.effective_url = t->url;
-    res.body = "";
-    res.error = t->start_err;
-    deliver(c, t, &res);
-}
-
-/* ---- queue -------------------------------------------------------------- */
-
-/* Whether another transfer for t's host may start. The running list holds
- * at most max_total entries, so a scan is cheap. */
-static int host_has_room(const struct fetch_client *c, const struct xfer *t)
-{
-    int n = 0;
-
-    if (!t->host)
-        return 1;
-    for (const struct xfer *r = c->running.head; r; r = r->next)
-        if (r->host && !strcmp(r->host, t->host) && ++n >= c->max_per_host)
-            return 0;
-    return 1;
-}
-
-/* Moves queued transfers into curl while there is room. Never calls a user
- * callback: a transfer curl refuses goes to the failed list, reported from
- * the deferred event, so that fetch_start never calls back synchronously. */
-static void pump(struct fetch_client *c)
-{
-    struct xfer *t = c->queued.head;
-
-    while (t && c->running.n < (size_t)c->max_total && !c->closing) {
-        struct xfer *next = t->next;
-        if (!host_has_room(c, t)) {
-            t = next;
-            continue;
-        }
-        xlist_unlink(&c->queued, t);
-        CURLMcode mc = curl_multi_add_handle(c->multi, t->easy);
-        if (mc != CURLM_OK) {
-            snprintf(t->start_err, sizeof(t->start_err), "cannot start transfer: %s",
-                     curl_multi_strerror(mc));
-            xlist_push(&c->failed, t);
-            event_active(c->deferred, 0, 0);
-            t = next;
-            continue;
-        }
-        xlist_push(&c->running, t);
-        t = next;
-    }
 }
 
 /* Drains curl's messages; each finished transfer is reported, then freed. */
@@ -256,6 +90,7 @@ static void check_multi_info(struct fetch_client *c)
         struct xfer *t = (struct xfer *)priv;
         curl_multi_remove_handle(c->multi, easy);
         xlist_unlink(&c->running, t);
+        host_done(c, t);
         /* Start waiting transfers first so that a fetch_start from the
          * callback queues behind them. */
         pump(c);
@@ -268,7 +103,7 @@ static void client_destroy(struct fetch_client *c);
 
 /* Every libevent callback of ours ends here: if the user freed the client
  * from one of its callbacks, this is the first point where that is safe. */
-static void after_dispatch(struct fetch_client *c)
+void after_dispatch(struct fetch_client *c)
 {
     if (c->closing && c->depth == 0)
         client_destroy(c);
@@ -415,8 +250,12 @@ int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
     if (!base)
         return pw_err(err, errsz, "fetch: no event base");
     if (opts->max_total < 0 || opts->max_per_host < 0 || opts->timeout_ms < 0 ||
-        opts->connect_timeout_ms < 0)
+        opts->connect_timeout_ms < 0 || opts->per_host_gap_ms < 0 || opts->low_speed_bytes < 0 ||
+        opts->low_speed_secs < 0)
         return pw_err(err, errsz, "fetch: negative limit in options");
+    /* curl would only notice at the first https transfer, feed by feed. */
+    if (opts->ca_file && access(opts->ca_file, R_OK) < 0)
+        return pw_err(err, errsz, "fetch: CA file %s: %s", opts->ca_file, strerror(errno));
     c = calloc(1, sizeof(*c));
     if (!c)
         return pw_err(err, errsz, "fetch: out of memory");
@@ -426,8 +265,12 @@ int fetch_client_new(struct event_base *base, const struct fetch_opts *opts,
     c->timeout_ms = opts->timeout_ms ? opts->timeout_ms : 60000;
     c->connect_timeout_ms = opts->connect_timeout_ms ? opts->connect_timeout_ms : 15000;
     c->max_body = opts->max_body ? opts->max_body : (size_t)16 << 20;
+    c->per_host_gap_ms = opts->per_host_gap_ms;
+    c->low_speed_bytes = opts->low_speed_bytes ? opts->low_speed_bytes : 1;
+    c->low_speed_secs = opts->low_speed_secs ? opts->low_speed_secs : 30;
     c->user_agent = strdup(opts->user_agent ? opts->user_agent : "presswatch/" PW_VERSION);
-    if (!c->user_agent) {
+    c->ca_file = opts->ca_file ? strdup(opts->ca_file) : NULL;
+    if (!c->user_agent || (opts->ca_file && !c->ca_file) || hosts_init(c) < 0) {
         pw_err(err, errsz, "fetch: out of memory");
         goto fail;
     }
@@ -486,10 +329,7 @@ static void client_destroy(struct fetch_client *c)
         curl_multi_remove_handle(c->multi, t->easy);
         xfer_free(t);
     }
-    while ((t = c->queued.head)) {
-        xlist_unlink(&c->queued, t);
-        xfer_free(t);
-    }
+    hosts_free(c);
     while ((t = c->failed.head)) {
         xlist_unlink(&c->failed, t);
         xfer_free(t);
@@ -509,6 +349,7 @@ static void client_destroy(struct fetch_client *c)
     if (c->global_init)
         curl_global_cleanup();
     free(c->user_agent);
+    free(c->ca_file);
     free(c);
 }
 
@@ -592,15 +433,30 @@ static CURLcode setup_easy(struct fetch_client *c, struct xfer *t)
     SET(CURLOPT_ERRORBUFFER, t->errbuf);
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, (void *)t);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, (void *)t);
+    /* A proxy's CONNECT answer is not a hop of ours. */
+    SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+    if (t->req_headers)
+        SET(CURLOPT_HTTPHEADER, t->req_headers);
     SET(CURLOPT_SHARE, c->share);
     SET(CURLOPT_NOSIGNAL, 1L);
     SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
     /* A feed must not bounce us to file:// or anything but the web. */
     SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 1L);
-    SET(CURLOPT_MAXREDIRS, (long)MAX_REDIRS);
+    SET(CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRS);
     SET(CURLOPT_TIMEOUT_MS, c->timeout_ms);
     SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+    /* A server that drips bytes would otherwise hold a slot until the
+     * total timeout, which may be long for big pages. */
+    SET(CURLOPT_LOW_SPEED_LIMIT, c->low_speed_bytes);
+    SET(CURLOPT_LOW_SPEED_TIME, c->low_speed_secs);
+    SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L); /* 2 is "on"; 1 means the same since curl 7.66 */
+    if (c->ca_file)
+        SET(CURLOPT_CAINFO, c->ca_file);
     SET(CURLOPT_ACCEPT_ENCODING, ""); /* every encoding this libcurl decodes */
     SET(CURLOPT_MAXFILESIZE_LARGE,
         (curl_off_t)(c->max_body > (size_t)INT64_MAX ? INT64_MAX : c->max_body));
@@ -610,55 +466,94 @@ static CURLcode setup_easy(struct fetch_client *c, struct xfer *t)
     return rc;
 }
 
-int fetch_start(struct fetch_client *c, const char *url, fetch_done_cb cb, void *arg, char *err,
-                size_t errsz)
+/* Appends "name: value" to *list unless value is NULL or empty. A validator
+ * comes from an earlier response we stored; a line break in it would let
+ * that server inject headers into our requests. */
+static int add_header(struct curl_slist **list, const char *name, const char *value, char *err,
+                      size_t errsz)
+{
+    struct buf line = BUF_INIT;
+    struct curl_slist *l;
+
+    if (!value || !*value)
+        return 0;
+    if (strpbrk(value, "\r\n"))
+        return pw_err(err, errsz, "fetch: %s value holds a line break", name);
+    if (buf_printf(&line, "%s: %s", name, value) < 0)
+        return pw_err(err, errsz, "fetch: out of memory");
+    l = curl_slist_append(*list, line.data);
+    buf_free(&line);
+    if (!l)
+        return pw_err(err, errsz, "fetch: out of memory");
+    *list = l;
+    return 0;
+}
+
+int fetch_start_req(struct fetch_client *c, const struct fetch_request *req, fetch_done_cb cb,
+                    void *arg, char *err, size_t errsz)
 {
     struct xfer *t = NULL;
+    struct host *h;
     char *host = NULL;
     int is_file = 0;
 
-    if (!c || !url || !cb)
+    if (!c || !req || !req->url || !cb)
         return pw_err(err, errsz, "fetch: missing argument");
     if (c->closing)
         return pw_err(err, errsz, "fetch: client is shutting down");
-    if (parse_url(url, &is_file, &host, err, errsz) < 0)
+    if (parse_url(req->url, &is_file, &host, err, errsz) < 0)
         return -1;
     t = calloc(1, sizeof(*t));
     if (!t) {
         pw_err(err, errsz, "fetch: out of memory");
-        free(host);
         goto fail;
     }
-    t->host = host;
     t->c = c;
     t->cb = cb;
     t->arg = arg;
     t->is_file = is_file;
-    t->url = strdup(url);
+    t->url = strdup(req->url);
     t->easy = curl_easy_init();
     if (!t->url || !t->easy) {
         pw_err(err, errsz, "fetch: out of memory");
         goto fail;
     }
+    if (!is_file &&
+        (add_header(&t->req_headers, "If-None-Match", req->etag, err, errsz) < 0 ||
+         add_header(&t->req_headers, "If-Modified-Since", req->last_modified, err, errsz) < 0))
+        goto fail;
     CURLcode rc = setup_easy(c, t);
     if (rc != CURLE_OK) {
         pw_err(err, errsz, "fetch: %s", curl_easy_strerror(rc));
         goto fail;
     }
-    xlist_push(&c->queued, t);
+    if (!(h = host_get(c, host ? host : "", is_file))) {
+        pw_err(err, errsz, "fetch: out of memory");
+        goto fail;
+    }
+    free(host);
+    host_enqueue(c, h, t);
     /* curl_multi_add_handle only arms a zero timeout; the transfer really
      * starts from the loop, never inside this call. */
     pump(c);
     return 0;
 
 fail:
+    free(host);
     xfer_free(t);
     return -1;
+}
+
+int fetch_start(struct fetch_client *c, const char *url, fetch_done_cb cb, void *arg, char *err,
+                size_t errsz)
+{
+    const struct fetch_request req = {.url = url};
+    return fetch_start_req(c, &req, cb, arg, err, errsz);
 }
 
 size_t fetch_pending(const struct fetch_client *c)
 {
     if (!c)
         return 0;
-    return c->queued.n + c->running.n + c->failed.n;
+    return c->n_queued + c->running.n + c->failed.n;
 }
