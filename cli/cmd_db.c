@@ -163,3 +163,46 @@ int cmd_coverage(int argc, char **argv)
     store_close(st);
     return rc < 0 ? 1 : 0;
 }
+
+static int print_feed(const struct store_feed_state *f, void *arg)
+{
+    char attempt[32], success[32], due[32];
+    (void)arg;
+    fmt_time(f->last_attempt, attempt, sizeof attempt);
+    fmt_time(f->last_success, success, sizeof success);
+    fmt_time(f->next_due, due, sizeof due);
+    const char *state = f->gone                       ? "gone"
+                        : f->error_alerted            ? "failing"
+                        : f->consecutive_failures > 0 ? "retrying"
+                        : f->last_attempt             ? "ok"
+                                                      : "new";
+    const char *validators = f->unconditional              ? "unconditional"
+                             : f->etag && f->last_modified ? "etag+date"
+                             : f->etag                     ? "etag"
+                             : f->last_modified            ? "date"
+                                                           : "none";
+    printf("%-20.20s %-8s %-16s  %-16s  %3ld %9lld %4d/%-4d %3d  %-16s  %s\n", f->name, state,
+           attempt, success, f->last_status, (long long)f->bytes, f->items_new, f->items_seen,
+           f->consecutive_failures, due, validators);
+    if (f->moved_url)
+        printf("    moved to %s\n", f->moved_url);
+    if (f->last_error)
+        printf("    last error: %s\n", f->last_error);
+    return 0;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    struct db_args a = {0};
+    struct store *st;
+    char err[512];
+    if (open_db(argc, argv, "status --config FILE|--database DB", &a, &st) < 0)
+        return 2;
+    printf("%-20s %-8s %-16s  %-16s  %3s %9s %9s %3s  %-16s  %s\n", "feed", "state", "last attempt",
+           "last success", "st", "bytes", "new/seen", "err", "next due (UTC)", "validators");
+    int rc = store_list_feeds(st, print_feed, NULL, err, sizeof err);
+    if (rc < 0)
+        fprintf(stderr, "presswatch: %s\n", err);
+    store_close(st);
+    return rc < 0 ? 1 : 0;
+}

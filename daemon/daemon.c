@@ -15,6 +15,7 @@
 #include "daemon/conf.h"
 #include "daemon/ingest.h"
 #include "daemon/log.h"
+#include "daemon/poll.h"
 #include "fetchers/fetch.h"
 #include "store/store.h"
 
@@ -32,9 +33,11 @@ struct feed_run {
     char *name;
     char *url;
     int interval;
+    int adaptive;
     int64_t feed_id;
     int active;
-    int busy; /* a transfer is queued or running */
+    int sent_conditional; /* the request in flight carried validators */
+    int busy;             /* a transfer is queued or running */
     struct event *timer;
 };
 
@@ -115,14 +118,6 @@ static void schedule(struct feed_run *f, int secs)
     evtimer_add(f->timer, &tv);
 }
 
-/* The next poll: the feed's interval plus up to a tenth of it, so feeds
- * configured alike drift apart instead of polling in lockstep. */
-static void schedule_next(struct feed_run *f)
-{
-    int spread = f->interval / 10;
-    schedule(f, f->interval + (spread > 0 ? (int)(rnd(f->d) % (unsigned)spread) : 0));
-}
-
 static void deliver(struct daemon *d)
 {
     struct alert_sinks sinks = {d->conf->syslog, d->foreground};
@@ -140,40 +135,104 @@ static void maybe_finish_once(struct daemon *d)
         event_base_loopexit(d->base, NULL);
 }
 
-static void on_fetched(const struct fetch_result *res, void *arg)
+static struct poll_cfg poll_cfg_of(const struct daemon *d, const struct feed_run *f)
 {
-    struct feed_run *f = arg;
-    struct daemon *d = f->d;
-    char err[512];
+    struct poll_cfg c = {f->interval, f->adaptive, d->conf->interval_min, d->conf->interval_max,
+                         d->conf->feed_error_after};
+    return c;
+}
+
+/* Queues a feed-error or feed-recovered alert (inside the caller's
+ * transaction). */
+static int feed_alert(struct daemon *d, const struct feed_run *f, const struct store_feed_state *fs,
+                      enum poll_alert kind, int failures, time_t now, char *err, size_t errsz)
+{
+    const char *channels[] = {ALERT_CHANNEL_LOG};
+    const char *name = kind == POLL_ALERT_ERROR ? "feed-error" : "feed-recovered";
+    struct buf rec = BUF_INIT;
+    char num[2][24];
+    snprintf(num[0], sizeof num[0], "%d", failures);
+    snprintf(num[1], sizeof num[1], "%ld", fs->last_status);
+    int oom = buf_puts(&rec, name);
+    oom |= alert_kv(&rec, "feed", f->name);
+    oom |= alert_kv(&rec, "url", fs->moved_url ? fs->moved_url : fs->url);
+    oom |= alert_kv(&rec, "failures", num[0]);
+    if (kind == POLL_ALERT_ERROR) {
+        oom |= alert_kv(&rec, "status", fs->last_status ? num[1] : NULL);
+        oom |=
+            alert_kv(&rec, "error", fs->gone ? "gone (HTTP 410): feed disabled" : fs->last_error);
+    }
+    int64_t id;
+    int rc = oom ? pw_err(err, errsz, "out of memory")
+                 : store_alert_add(d->store, name, rec.data, now, channels,
+                                   d->conf->syslog || d->foreground ? 1 : 0, &id, err, errsz);
+    buf_free(&rec);
+    return rc;
+}
+
+/* Stores the items of a new body; 0, or -1 with err (rolled back). */
+static int ingest(struct daemon *d, struct feed_run *f, const struct fetch_result *res, time_t now,
+                  struct ingest_stats *st, char *err, size_t errsz)
+{
+    struct ingest_canon *ic = calloc(d->ncanons ? d->ncanons : 1, sizeof *ic);
+    const char *channels[] = {ALERT_CHANNEL_LOG};
+    if (!ic)
+        return pw_err(err, errsz, "out of memory");
+    for (size_t i = 0; i < d->ncanons; i++)
+        ic[i] = (struct ingest_canon){d->canons[i].name, d->canons[i].id, d->canons[i].m};
+    struct ingest_ctx ctx = {d->store,   ic,
+                             d->ncanons, d->conf->min_score,
+                             channels,   d->conf->syslog || d->foreground ? 1 : 0};
+    const char *url = res->effective_url ? res->effective_url : f->url;
+    int rc = ingest_feed(&ctx, f->name, f->feed_id, url, res->body, res->len, res->content_type,
+                         now, st, err, errsz);
+    free(ic);
+    return rc;
+}
+
+/* Everything one poll result causes, in one transaction: new items and
+ * their alerts, the feed's bookkeeping, a feed-error/recovered alert.
+ * Returns the delay until the next poll (0: never, the feed is gone). */
+static int handle_result(struct daemon *d, struct feed_run *f, const struct fetch_result *res)
+{
+    struct store_feed_state fs;
+    struct poll_outcome out;
+    struct poll_cfg cfg = poll_cfg_of(d, f);
+    struct ingest_stats st = {0};
+    char err[512], perr[512] = "";
     time_t now = time(NULL);
-    f->busy = 0;
-    d->busy--;
-    if (!res->ok) {
+    int delay = f->interval;
+    if (store_feed_state_get(d->store, f->feed_id, &fs, err, sizeof err) < 0) {
+        log_warnx("feed %s: %s", f->name, err);
+        return delay;
+    }
+    int failures = fs.consecutive_failures;
+    int64_t hash = res->ok && !res->not_modified ? poll_body_hash(res->body, res->len) : 0;
+    if (poll_fetched(&fs, &cfg, res, hash, now, rnd(d), f->sent_conditional, &out) < 0)
+        goto oom;
+    if (!res->ok)
         log_warnx("feed %s: %s: %s", f->name, f->url, res->error ? res->error : "failed");
-        if (store_feed_result(d->store, f->feed_id, now, res->status, res->error, err, sizeof err) <
-            0)
-            log_warnx("feed %s: cannot record failure: %s", f->name, err);
-    } else {
-        struct ingest_canon *ic = calloc(d->ncanons ? d->ncanons : 1, sizeof *ic);
-        const char *channels[] = {ALERT_CHANNEL_LOG};
-        struct ingest_stats st;
-        if (!ic) {
-            log_warnx("feed %s: out of memory", f->name);
-            goto next;
-        }
-        for (size_t i = 0; i < d->ncanons; i++)
-            ic[i] = (struct ingest_canon){d->canons[i].name, d->canons[i].id, d->canons[i].m};
-        struct ingest_ctx ctx = {d->store,   ic,
-                                 d->ncanons, d->conf->min_score,
-                                 channels,   d->conf->syslog || d->foreground ? 1 : 0};
-        const char *url = res->effective_url ? res->effective_url : f->url;
-        if (ingest_feed(&ctx, f->name, f->feed_id, url, res->body, res->len, res->content_type,
-                        res->status, now, &st, err, sizeof err) < 0) {
-            char msg[600];
-            log_warnx("feed %s: %s: %s", f->name, f->url, err);
-            snprintf(msg, sizeof msg, "%s", err);
-            if (store_feed_result(d->store, f->feed_id, now, res->status, msg, err, sizeof err) < 0)
-                log_warnx("feed %s: cannot record failure: %s", f->name, err);
+    if (out.moved)
+        log_info("feed %s: moved permanently to %s; polling the new address", f->name,
+                 fs.moved_url);
+    if (out.lying)
+        log_warnx("feed %s: the server's validators do not change with the feed; "
+                  "polling without conditional requests",
+                  f->name);
+    if (store_begin(d->store, err, sizeof err) < 0) {
+        log_warnx("feed %s: %s", f->name, err);
+        goto done;
+    }
+    if (out.parse) {
+        int rc = ingest(d, f, res, now, &st, perr, sizeof perr);
+        if (rc < 0) {
+            /* Nothing of this body is kept; the failure itself is. */
+            store_rollback(d->store);
+            log_warnx("feed %s: %s: %s", f->name, f->url, perr);
+            if (store_begin(d->store, err, sizeof err) < 0) {
+                log_warnx("feed %s: %s", f->name, err);
+                goto done;
+            }
         } else {
             if (st.bozo)
                 log_warnx("feed %s: not well-formed, recovered what could be read: %s", f->name,
@@ -181,26 +240,78 @@ static void on_fetched(const struct fetch_result *res, void *arg)
             log_info("feed %s: %zu items, %zu new, %zu new versions, %zu alerts", f->name,
                      st.entries, st.new_articles, st.new_versions, st.alerts);
         }
-        free(ic);
+        if (poll_parsed(&fs, &cfg, rc < 0 ? perr : NULL, st.new_articles, st.entries, 0, now,
+                        rnd(d), hash, &out) < 0)
+            goto oom_rollback;
+    } else if (res->ok) {
+        log_debug("feed %s: %s", f->name, res->not_modified ? "not modified" : "unchanged");
     }
-next:
+    fs.next_due = out.delay ? now + out.delay : 0;
+    if (out.alert != POLL_ALERT_NONE &&
+        feed_alert(d, f, &fs, out.alert,
+                   out.alert == POLL_ALERT_ERROR ? fs.consecutive_failures : failures, now, err,
+                   sizeof err) < 0)
+        goto fail_rollback;
+    if (store_feed_state_put(d->store, &fs, err, sizeof err) < 0 ||
+        store_commit(d->store, err, sizeof err) < 0)
+        goto fail_rollback;
+    if (out.gone)
+        log_warnx("feed %s: gone (HTTP 410); not polled again until its url changes", f->name);
+    delay = out.delay;
+    goto done;
+oom_rollback:
+    pw_err(err, sizeof err, "out of memory");
+fail_rollback:
+    store_rollback(d->store);
+    log_warnx("feed %s: cannot record the poll: %s", f->name, err);
+    goto done;
+oom:
+    log_warnx("feed %s: out of memory", f->name);
+done:
+    store_feed_state_clear(&fs);
+    return delay;
+}
+
+static void on_fetched(const struct fetch_result *res, void *arg)
+{
+    struct feed_run *f = arg;
+    struct daemon *d = f->d;
+    f->busy = 0;
+    d->busy--;
+    int delay = handle_result(d, f, res);
     deliver(d);
     if (d->once)
         maybe_finish_once(d);
-    else if (f->active)
-        schedule_next(f);
+    else if (f->active && delay > 0)
+        schedule(f, delay);
 }
 
 static void poll_feed(struct feed_run *f)
 {
     struct daemon *d = f->d;
-    char err[256];
+    struct store_feed_state fs;
+    char err[512];
     if (f->busy || !f->active)
         return;
-    if (fetch_start(d->fetch, f->url, on_fetched, f, err, sizeof err) < 0) {
+    if (store_feed_state_get(d->store, f->feed_id, &fs, err, sizeof err) < 0) {
         log_warnx("feed %s: %s", f->name, err);
         if (!d->once)
-            schedule_next(f);
+            schedule(f, f->interval);
+        return;
+    }
+    if (fs.gone) {
+        store_feed_state_clear(&fs);
+        return;
+    }
+    struct fetch_request req;
+    poll_request(&fs, time(NULL), &req.url, &req.etag, &req.last_modified);
+    f->sent_conditional = req.etag || req.last_modified;
+    int rc = fetch_start_req(d->fetch, &req, on_fetched, f, err, sizeof err);
+    store_feed_state_clear(&fs);
+    if (rc < 0) {
+        log_warnx("feed %s: %s", f->name, err);
+        if (!d->once)
+            schedule(f, f->interval);
         return;
     }
     f->busy = 1;
@@ -220,6 +331,26 @@ static struct feed_run *find_feed(struct daemon *d, const char *name)
         if (!strcmp(d->feeds[i]->name, name))
             return d->feeds[i];
     return NULL;
+}
+
+/* The first poll of a feed: when its stored schedule says (so a restart
+ * does not hammer a failing server), else within a few seconds, spread so
+ * that feeds do not all start at once. */
+static int first_poll(struct daemon *d, struct feed_run *f, char *err, size_t errsz)
+{
+    struct store_feed_state fs;
+    if (store_feed_state_get(d->store, f->feed_id, &fs, err, errsz) < 0)
+        return -1;
+    time_t now = time(NULL);
+    if (fs.gone)
+        log_warnx("feed %s: gone (HTTP 410) at its last poll; change its url to poll again",
+                  f->name);
+    else if (fs.next_due > now)
+        schedule(f, (int)(fs.next_due - now));
+    else
+        schedule(f, (int)(rnd(d) % (unsigned)(f->interval < 10 ? 1 : 10)));
+    store_feed_state_clear(&fs);
+    return 0;
 }
 
 /* Makes the feed set match conf: new feeds are added and polled soon,
@@ -256,12 +387,12 @@ static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, siz
             f->url = url;
         }
         f->interval = cf->interval;
+        f->adaptive = cf->adaptive;
         f->active = 1;
         if (store_feed_sync(d->store, cf->name, cf->url, &f->feed_id, err, errsz) < 0)
             return -1;
-        /* A first poll spread over a few seconds, not all feeds at once. */
-        if (fresh && !d->once)
-            schedule(f, (int)(rnd(d) % (unsigned)(cf->interval < 10 ? 1 : 10)));
+        if (fresh && !d->once && first_poll(d, f, err, errsz) < 0)
+            return -1;
     }
     for (size_t i = 0; i < d->nfeeds; i++)
         if (!d->feeds[i]->active)
@@ -363,6 +494,8 @@ int daemon_new(struct conf *conf, const struct daemon_opts *opts, struct daemon 
         .connect_timeout_ms = conf->timeout < 15 ? conf->timeout * 1000L : 15000L,
         .max_body = (size_t)conf->max_body,
         .user_agent = conf->user_agent,
+        .per_host_gap_ms = conf->host_gap_ms,
+        .ca_file = conf->ca_file,
     };
     if (fetch_client_new(d->base, &fo, &d->fetch, err, errsz) < 0)
         goto fail;

@@ -226,8 +226,8 @@ done:
 }
 
 int ingest_feed(const struct ingest_ctx *ctx, const char *feed_name, int64_t feed_id,
-                const char *url, const char *body, size_t len, const char *content_type,
-                long http_status, time_t now, struct ingest_stats *stats, char *err, size_t errsz)
+                const char *url, const char *body, size_t len, const char *content_type, time_t now,
+                struct ingest_stats *stats, char *err, size_t errsz)
 {
     struct feed *f = NULL;
     char charset[64];
@@ -241,20 +241,9 @@ int ingest_feed(const struct ingest_ctx *ctx, const char *feed_name, int64_t fee
                  f->bozo_msg ? f->bozo_msg : "not well-formed");
     }
     stats->entries = f->nentries;
-    if (store_begin(ctx->st, err, errsz) < 0)
-        goto fail;
-    for (size_t i = 0; i < f->nentries; i++)
-        if (store_entry(ctx, feed_name, feed_id, &f->entries[i], now, stats, err, errsz) < 0)
-            goto rollback;
-    if (store_feed_result(ctx->st, feed_id, now, http_status, NULL, err, errsz) < 0)
-        goto rollback;
-    if (store_commit(ctx->st, err, errsz) < 0)
-        goto rollback;
+    int rc = 0;
+    for (size_t i = 0; i < f->nentries && rc == 0; i++)
+        rc = store_entry(ctx, feed_name, feed_id, &f->entries[i], now, stats, err, errsz);
     feed_free(f);
-    return 0;
-rollback:
-    store_rollback(ctx->st);
-fail:
-    feed_free(f);
-    return -1;
+    return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * ingest (internal to daemon/): one fetched feed body -> parsed items ->
  * articles and versions in the store -> matches against every canonical
- * text -> alerts in the outbox, all in one transaction.
+ * text -> alerts in the outbox. The caller holds the transaction, so the
+ * items, their alerts and the feed's bookkeeping commit together.
  */
 #ifndef PW_DAEMON_INGEST_H
 #define PW_DAEMON_INGEST_H
@@ -37,12 +38,12 @@ struct ingest_stats {
     char bozo_msg[256];
 };
 
-/* Parses body (the feed feed_name fetched from url) and stores it. On -1 the
- * transaction was rolled back and err says why (the caller logs it with the
- * feed's name and records the failure). */
+/* Parses body (the feed feed_name fetched from url) and stores it inside
+ * the caller's transaction. On -1 err says why and the caller rolls back
+ * (and logs it with the feed's name). */
 int ingest_feed(const struct ingest_ctx *ctx, const char *feed_name, int64_t feed_id,
-                const char *url, const char *body, size_t len, const char *content_type,
-                long http_status, time_t now, struct ingest_stats *stats, char *err, size_t errsz);
+                const char *url, const char *body, size_t len, const char *content_type, time_t now,
+                struct ingest_stats *stats, char *err, size_t errsz);
 
 /* The charset parameter of a Content-Type value, copied into out; "" if none. */
 void ingest_charset(const char *content_type, char *out, size_t outsz);

@@ -10,75 +10,43 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
 #include <event2/http.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/buf.h"
 #include "store/store.h"
+#include "support/support.h"
 
-struct server {
-    struct event_base *base;
-    struct evhttp *http;
-    int port;
-    atomic_int gazette_version; /* 1 or 2 */
-    atomic_int stop;
-    struct event *tick;
-    pthread_t thread;
-};
-
-static char tmpdir[] = "/tmp/pwintXXXXXX";
-static struct server srv;
-
-static void send_file(struct evhttp_request *req, const char *path, const char *type)
-{
-    struct buf b = BUF_INIT;
-    char err[256];
-    if (buf_read_file(&b, path, 1 << 20, err, sizeof err) < 0) {
-        evhttp_send_error(req, 500, err);
-        buf_free(&b);
-        return;
-    }
-    struct evbuffer *out = evbuffer_new();
-    evbuffer_add(out, b.data, b.len);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", type);
-    evhttp_send_reply(req, 200, "OK", out);
-    evbuffer_free(out);
-    buf_free(&b);
-}
+static char tmpdir[256];
+static struct test_server srv;
+static atomic_int gazette_version = 1; /* which version of the gazette feed is served */
 
 static void handle(struct evhttp_request *req, void *arg)
 {
-    struct server *s = arg;
+    (void)arg;
     const char *uri = evhttp_request_get_uri(req);
     if (!strcmp(uri, "/gazette.xml")) {
-        send_file(req,
-                  atomic_load(&s->gazette_version) == 1
-                      ? PW_SOURCE_DIR "/etc/demo/feeds/harbour-gazette.xml"
-                      : PW_SOURCE_DIR "/tests/fixtures/integration/harbour-gazette-v2.xml",
-                  "application/rss+xml; charset=utf-8");
+        test_reply_file(req,
+                        atomic_load(&gazette_version) == 1
+                            ? PW_SOURCE_DIR "/etc/demo/feeds/harbour-gazette.xml"
+                            : PW_SOURCE_DIR "/tests/fixtures/integration/harbour-gazette-v2.xml",
+                        "application/rss+xml; charset=utf-8");
     } else if (!strcmp(uri, "/daily.xml")) {
-        send_file(req, PW_SOURCE_DIR "/etc/demo/feeds/coastal-daily.xml", "application/atom+xml");
+        test_reply_file(req, PW_SOURCE_DIR "/etc/demo/feeds/coastal-daily.xml",
+                        "application/atom+xml");
     } else if (!strcmp(uri, "/broken.xml")) {
-        send_file(req, PW_SOURCE_DIR "/tests/fixtures/integration/broken.xml", "text/xml");
+        test_reply_file(req, PW_SOURCE_DIR "/tests/fixtures/integration/broken.xml", "text/xml");
     } else if (!strcmp(uri, "/binary.xml")) {
-        struct evbuffer *out = evbuffer_new();
-        unsigned char junk[4096];
+        char junk[4096];
         for (size_t i = 0; i < sizeof junk; i++)
-            junk[i] = (unsigned char)(i * 131 + 7);
-        evbuffer_add(out, junk, sizeof junk);
-        evhttp_send_reply(req, 200, "OK", out);
-        evbuffer_free(out);
+            junk[i] = (char)(i * 131 + 7);
+        test_reply(req, 200, NULL, junk, sizeof junk);
     } else if (!strcmp(uri, "/error.xml")) {
         evhttp_send_error(req, 500, "Internal Server Error");
     } else {
@@ -86,92 +54,14 @@ static void handle(struct evhttp_request *req, void *arg)
     }
 }
 
-/* libevent is not built thread-aware here, so the main thread cannot wake
- * the server's loop; the loop looks at a flag instead. */
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct server *s = arg;
-    (void)fd;
-    (void)what;
-    if (atomic_load(&s->stop))
-        event_base_loopbreak(s->base);
-}
-
-static void *serve(void *arg)
-{
-    struct server *s = arg;
-    event_base_dispatch(s->base);
-    return NULL;
-}
-
-static void server_start(struct server *s)
-{
-    s->base = event_base_new();
-    assert_non_null(s->base);
-    s->http = evhttp_new(s->base);
-    evhttp_set_gencb(s->http, handle, s);
-    struct evhttp_bound_socket *sock = evhttp_bind_socket_with_handle(s->http, "127.0.0.1", 0);
-    assert_non_null(sock);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof sin;
-    assert_int_equal(getsockname(evhttp_bound_socket_get_fd(sock), (struct sockaddr *)&sin, &len),
-                     0);
-    s->port = ntohs(sin.sin_port);
-    atomic_store(&s->gazette_version, 1);
-    atomic_store(&s->stop, 0);
-    struct timeval tv = {0, 50000};
-    s->tick = event_new(s->base, -1, EV_PERSIST, on_tick, s);
-    assert_non_null(s->tick);
-    assert_int_equal(event_add(s->tick, &tv), 0);
-    assert_int_equal(pthread_create(&s->thread, NULL, serve, s), 0);
-}
-
-static void server_stop(struct server *s)
-{
-    atomic_store(&s->stop, 1);
-    pthread_join(s->thread, NULL);
-    event_free(s->tick);
-    evhttp_free(s->http);
-    event_base_free(s->base);
-}
-
-/* Runs presswatchd --once --foreground; returns its stderr; asserts exit 0. */
 static char *run_daemon(const char *config)
 {
-    char out[600];
-    snprintf(out, sizeof out, "%s/stderr.txt", tmpdir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(out, "w", stderr))
-            _exit(127);
-        execl(PW_BINARY_DIR "/presswatchd", "presswatchd", "--config", config, "--once",
-              "--foreground", (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    struct buf b = BUF_INIT;
-    char err[256];
-    assert_int_equal(buf_read_file(&b, out, 1 << 20, err, sizeof err), 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        fail_msg("presswatchd failed (status %d):\n%s", status, b.data);
-    return buf_detach(&b);
+    const char *args[] = {"--config", config, "--once", "--foreground", NULL};
+    return test_run_daemon(tmpdir, args);
 }
 
-static int count_lines(const char *text, const char *prefix)
-{
-    int n = 0;
-    size_t len = strlen(prefix);
-    for (const char *p = text; p && *p;) {
-        if (!strncmp(p, prefix, len))
-            n++;
-        p = strchr(p, '\n');
-        if (p)
-            p++;
-    }
-    return n;
-}
+#define count_lines test_count_lines
+#define wait_for test_wait_for
 
 static int64_t count(const char *db, const char *table)
 {
@@ -216,7 +106,7 @@ static void test_two_cycles(void **state)
     FILE *f = fopen(config, "w");
     assert_non_null(f);
     fprintf(f,
-            "[daemon]\ndatabase = pw.db\ntimeout = 10s\n"
+            "[daemon]\ndatabase = pw.db\ntimeout = 10s\nhost_gap = 50ms\n"
             "[alerts]\nsyslog = no\nmin_score = 0.30\n"
             "[canonical harbour]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n"
             "[feed gazette]\nurl = http://127.0.0.1:%d/gazette.xml\n"
@@ -255,7 +145,7 @@ static void test_two_cycles(void **state)
 
     /* Cycle 2: the covered gazette article was edited: one changed alert,
      * no new coverage alert, one new version. */
-    atomic_store(&srv.gazette_version, 2);
+    atomic_store(&gazette_version, 2);
     char *log2 = run_daemon(config);
     assert_int_equal(count_lines(log2, "alert: coverage "), 0);
     assert_int_equal(count_lines(log2, "alert: changed "), 1);
@@ -266,30 +156,25 @@ static void test_two_cycles(void **state)
     assert_int_equal(count(db, "alerts"), 3);
     assert_int_equal(pending_deliveries(db), 0);
 
-    /* Cycle 3: nothing changed: nothing stored, nothing sent again. */
+    /* Cycle 3: no article changed: nothing stored, nothing sent again; the
+     * four feeds that failed three times in a row now raise feed-error. */
     char *log3 = run_daemon(config);
-    assert_int_equal(count_lines(log3, "alert: "), 0);
+    assert_int_equal(count_lines(log3, "alert: coverage "), 0);
+    assert_int_equal(count_lines(log3, "alert: changed "), 0);
+    assert_int_equal(count_lines(log3, "alert: feed-error "), 4);
+    assert_non_null(strstr(log3, "alert: feed-error feed=missing "));
+    assert_non_null(strstr(log3, "alert: feed-error feed=refused "));
     assert_int_equal(count(db, "versions"), articles1 + 1);
-    assert_int_equal(count(db, "alerts"), 3);
+    assert_int_equal(count(db, "alerts"), 7);
+    free(log3);
+
+    /* Cycle 4: the same failures again: no alert at all. */
+    log3 = run_daemon(config);
+    assert_int_equal(count_lines(log3, "alert: "), 0);
+    assert_int_equal(count(db, "alerts"), 7);
     free(log1);
     free(log2);
     free(log3);
-}
-
-/* Polls file until it contains needle; 1 when it did within secs. */
-static int wait_for(const char *path, const char *needle, int secs)
-{
-    for (int i = 0; i < secs * 20; i++) {
-        struct buf b = BUF_INIT;
-        char err[256];
-        int found = buf_read_file(&b, path, 1 << 20, err, sizeof err) == 0 && b.data &&
-                    strstr(b.data, needle);
-        buf_free(&b);
-        if (found)
-            return 1;
-        usleep(50000);
-    }
-    return 0;
 }
 
 static void write_config(const char *path, const char *db, const char *feeds)
@@ -376,19 +261,15 @@ static void test_bad_config_exits_nonzero(void **state)
 
 int main(void)
 {
-    if (!mkdtemp(tmpdir))
-        return 1;
-    server_start(&srv);
+    test_mkdtemp(tmpdir, sizeof tmpdir, "pwint");
+    test_server_start(&srv, handle, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_cycles),
         cmocka_unit_test(test_bad_config_exits_nonzero),
         cmocka_unit_test(test_reload_and_stop),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    server_stop(&srv);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0 && rc == 0)
-        rc = 1;
+    test_server_stop(&srv);
+    test_rmdir(tmpdir);
     return rc;
 }
