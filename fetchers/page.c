@@ -1,14 +1,17 @@
+/*
+ * page: HTML to text (page_html_to_text) and the text output shared with the
+ * article extractor (page_extract.c).
+ */
 #include "fetchers/page.h"
 
-#include <libxml/HTMLparser.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
-#include "common/buf.h"
+#include "fetchers/page_int.h"
 
 /* Elements whose content is never article text. */
-static int skipped(const char *name)
+int page_skipped(const char *name)
 {
     static const char *const names[] = {"script", "style",  "noscript", "template",
                                         "iframe", "object", "svg",      "head"};
@@ -32,20 +35,20 @@ static int block_level(const char *name)
     return 0;
 }
 
-struct walker {
-    struct buf out;
-    int pending_space;
-    int pending_breaks; /* 1: newline, 2: blank line */
-    int oom;
-};
+int page_block_kind(const char *name)
+{
+    if (!block_level(name))
+        return 0;
+    return !strcasecmp(name, "li") || !strcasecmp(name, "tr") ? 1 : 2;
+}
 
-static void emit_break(struct walker *w, int n)
+void page_emit_break(struct walker *w, int n)
 {
     if (n > w->pending_breaks)
         w->pending_breaks = n;
 }
 
-static void emit_text(struct walker *w, const char *s)
+void page_emit_text(struct walker *w, const char *s)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -79,24 +82,24 @@ static void walk(struct walker *w, xmlNode *n, int depth)
     for (; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content)
-                emit_text(w, (const char *)n->content);
+                page_emit_text(w, (const char *)n->content);
             continue;
         }
         if (n->type != XML_ELEMENT_NODE)
             continue;
         const char *name = (const char *)n->name;
-        if (skipped(name))
+        if (page_skipped(name))
             continue;
         if (!strcasecmp(name, "br")) {
-            emit_break(w, 1);
+            page_emit_break(w, 1);
             continue;
         }
-        int block = block_level(name);
+        int block = page_block_kind(name);
         if (block)
-            emit_break(w, !strcasecmp(name, "li") || !strcasecmp(name, "tr") ? 1 : 2);
+            page_emit_break(w, block);
         walk(w, n->children, depth + 1);
         if (block)
-            emit_break(w, !strcasecmp(name, "li") || !strcasecmp(name, "tr") ? 1 : 2);
+            page_emit_break(w, block);
     }
 }
 
