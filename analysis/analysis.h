@@ -30,17 +30,21 @@ void match_canon_free(struct match_canon *c); /* accepts NULL */
 size_t match_canon_paragraphs(const struct match_canon *c);
 
 struct match_passage {
-    int paragraph;   /* 1-based canonical paragraph */
-    char *canonical; /* the canonical sentence or passage */
-    char *article;   /* the article passage that reproduces it */
-    int altered;     /* the article's wording differs from the canonical */
+    int paragraph;     /* 1-based canonical paragraph */
+    char *canonical;   /* the canonical sentence or passage */
+    char *article;     /* the article passage that reproduces it */
+    int altered;       /* misquote: a number, negation or name changed (see changes) */
+    const char *reuse; /* "verbatim", "paraphrased" or "translated" (static string) */
+    int attributed;    /* the speaker or the statement is named in or next to it */
+    char **changes;    /* what changed, e.g. "number 25 -> 26"; nchanges entries */
+    size_t nchanges;
 };
 
 struct match_result {
-    double score;     /* 0..1: how much of the canonical text the article covers */
-    int covers;       /* score >= the threshold given to match_article */
-    char lang[8];     /* detected language of the article */
-    int *paragraphs;  /* covered canonical paragraphs, ascending, 1-based */
+    double score;    /* 0..1: how much of the canonical text the article covers */
+    int covers;      /* score >= the threshold given to match_article */
+    char lang[8];    /* detected language of the article */
+    int *paragraphs; /* covered canonical paragraphs, ascending, 1-based */
     size_t nparagraphs;
     struct match_passage *passages;
     size_t npassages;
@@ -53,7 +57,8 @@ int match_article(const struct match_canon *c, const char *article, double thres
 void match_result_clear(struct match_result *r);
 
 /* The design's JSON for one result:
- * {"file","score","covers","lang","paragraphs":[...],"passages":[{"canonical","article","altered"}]}
+ * {"file","score","covers","lang","paragraphs":[...],
+ *  "passages":[{"paragraph","canonical","article","reuse","attributed","altered","changes":[...]}]}
  * file may be NULL (written as null). *json is malloc'd; caller frees. */
 int match_result_json(const struct match_result *r, const char *file, char **json);
 
@@ -65,7 +70,8 @@ char *match_paragraph_list(const struct match_result *r);
 struct diff_summary {
     size_t words_added;
     size_t words_removed;
-    char *summary; /* one line, e.g. `-"old words" +"new words"; ...`, at most ~300 bytes; caller frees */
+    char *summary; /* one line, e.g. `-"old words" +"new words"; ...`, at most ~300 bytes; caller
+                      frees */
 };
 
 /* Word-level diff of old_text -> new_text. */

@@ -22,9 +22,11 @@
  */
 #include "analysis/analysis.h"
 
+#include "analysis/internal.h"
 #include "common/buf.h"
 
 #include <libstemmer.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,23 +42,12 @@ enum {
 };
 #define TEXT_MAX ((size_t)16 * 1024 * 1024) /* offsets are 32-bit; larger input is cut */
 #define ALIGN_SHARE 0.5
+#define XALIGN_SHARE 0.40 /* cross-language: weighted share of a sentence */
+#define XMIN_KEYS 3
+#define XLONG_KEYS 5
+#define XLONG_SHARE 0.25
 #define PARA_SHARE 0.5
 #define NONE UINT32_MAX
-
-struct tok {
-    uint64_t word;       /* hash of the folded word, for "altered" */
-    uint64_t key;        /* hash of the stem prefix */
-    uint32_t start, end; /* bytes in the source text */
-    uint32_t sent;
-    uint32_t para; /* canonical only: 1-based */
-    unsigned char content;
-};
-
-struct toks {
-    struct tok *v;
-    size_t n, cap;
-    uint32_t nsent;
-};
 
 /* Open-addressing map from a 64-bit hash to the head of a posting chain. */
 struct kmap {
@@ -79,6 +70,7 @@ struct csent {
     uint32_t first, last; /* token range, inclusive */
     uint32_t nkeys;       /* distinct content keys */
     uint32_t para;        /* paragraph holding most of its content */
+    double xw;            /* summed weight of its distinct cross-language keys */
 };
 
 struct match_canon {
@@ -95,6 +87,9 @@ struct match_canon {
     struct kmap bykey;    /* content key -> sentences (distinct per sentence) */
     struct kmap shingles; /* 3 keys -> ctok position of the first */
     struct posts key_posts, sh_posts;
+    struct xl_lex *lex;
+    struct kmap byx; /* cross-language key -> sentences (distinct per sentence) */
+    struct posts x_posts;
 };
 
 /* ---- hashing and maps ---- */
@@ -301,6 +296,8 @@ static size_t prefix_bytes(const char *s, size_t n, size_t max)
 struct tokenizer {
     struct sb_stemmer *cyr, *lat;
     const struct kmap *stop;
+    const struct xl_lex *lex; /* set: compute cross-language keys */
+    enum xl_rules rules;
 };
 
 static int add_word(const struct tokenizer *tz, const char *text, size_t ws, size_t we,
@@ -326,6 +323,14 @@ static int add_word(const struct tokenizer *tz, const char *text, size_t ws, siz
     k.content = longer && kmap_get(tz->stop, k.word) == NONE;
     if (!k.content && (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9')
         k.content = 1;
+    k.num = xl_number(w, (size_t)wl);
+    k.neg = (unsigned char)xl_negation(w, (size_t)wl);
+    k.report = (unsigned char)xl_reporting(w, (size_t)wl);
+    int32_t orig = 0;
+    decode((const unsigned char *)text + ws, we - ws, &orig);
+    k.upper = utf8proc_category(orig) == UTF8PROC_CATEGORY_LU;
+    if (tz->lex && k.content)
+        k.xkey = xl_key(tz->lex, w, (size_t)wl, tz->rules);
     const char *st = w;
     size_t sl = (size_t)wl;
     int32_t first = 0;
@@ -467,6 +472,9 @@ void match_canon_free(struct match_canon *c)
     kmap_free(&c->shingles);
     free(c->key_posts.v);
     free(c->sh_posts.v);
+    xl_lex_free(c->lex);
+    kmap_free(&c->byx);
+    free(c->x_posts.v);
     free(c);
 }
 
@@ -535,6 +543,18 @@ static int assign_paragraphs(struct match_canon *c, uint32_t **pstart)
     return 0;
 }
 
+/* log(1 + sentences / sentences holding key): a word every sentence uses
+ * tells little about which sentence an article reports. */
+static double x_weight(const struct match_canon *c, uint64_t key)
+{
+    size_t df = 0;
+    for (uint32_t h = kmap_get(&c->byx, key); h != NONE; h = c->x_posts.v[h].next)
+        df++;
+    if (!df)
+        return 0.0;
+    return log1p((double)(c->t.nsent ? c->t.nsent : 1) / (double)df);
+}
+
 int match_canon_new(const char *text, struct match_canon **out, char *err, size_t errsz)
 {
     struct match_canon *c = NULL;
@@ -558,8 +578,12 @@ int match_canon_new(const char *text, struct match_canon **out, char *err, size_
     snprintf(c->lang, sizeof c->lang, "%s", text_lang(text));
     if (build_stopwords(&c->stop) < 0)
         goto oom;
+    if (xl_lex_new(&c->lex) < 0)
+        goto oom;
     if (tokenizer_init(&tz, c->lang, c->lang, &c->stop) < 0)
         goto oom;
+    tz.lex = c->lex;
+    tz.rules = xl_rules_for(c->lang);
     if (tokenize(&tz, c->text, c->len, &c->t) < 0)
         goto oom;
     if (assign_paragraphs(c, &pstart) < 0)
@@ -600,7 +624,8 @@ int match_canon_new(const char *text, struct match_canon **out, char *err, size_
             c->ctok[c->nctok++] = (uint32_t)t;
     }
 
-    if (kmap_init(&c->bykey, c->nctok) < 0 || kmap_init(&c->shingles, c->nctok) < 0)
+    if (kmap_init(&c->bykey, c->nctok) < 0 || kmap_init(&c->shingles, c->nctok) < 0 ||
+        kmap_init(&c->byx, c->nctok) < 0)
         goto oom;
     for (size_t i = 0; i < c->nctok; i++) {
         const struct tok *k = &c->t.v[c->ctok[i]];
@@ -611,11 +636,31 @@ int match_canon_new(const char *text, struct match_canon **out, char *err, size_
                 goto oom;
             c->sents[k->sent].nkeys++;
         }
+        h = kmap_get(&c->byx, k->xkey);
+        if (k->xkey && (h == NONE || c->x_posts.v[h].val != k->sent) &&
+            kmap_add(&c->byx, &c->x_posts, k->xkey, k->sent) < 0)
+            goto oom;
         if (i + 2 < c->nctok) {
             uint64_t sh = mix3(k->key, c->t.v[c->ctok[i + 1]].key, c->t.v[c->ctok[i + 2]].key);
             if (kmap_add(&c->shingles, &c->sh_posts, sh, (uint32_t)i) < 0)
                 goto oom;
         }
+    }
+    /* Cross-language keys weigh by rarity among the canonical's sentences. */
+    for (size_t i = 0; i < c->nctok; i++) {
+        const struct tok *k = &c->t.v[c->ctok[i]];
+        int first = 1;
+        for (size_t j = i; j-- > 0;) {
+            const struct tok *o = &c->t.v[c->ctok[j]];
+            if (o->sent != k->sent)
+                break;
+            if (o->xkey == k->xkey) {
+                first = 0;
+                break;
+            }
+        }
+        if (k->xkey && first)
+            c->sents[k->sent].xw += x_weight(c, k->xkey);
     }
     /* A sentence's paragraph is where most of its content lies. */
     for (size_t s = 0; s < nsent; s++) {
@@ -715,6 +760,7 @@ struct window {
     uint32_t cnt;         /* shared distinct keys */
     uint32_t first, last; /* article sentences */
     int score;
+    double ratio; /* cross-language: shared weight / the sentence's weight */
 };
 
 struct article_state {
@@ -725,6 +771,7 @@ struct article_state {
     uint32_t *touched;
     struct window *best; /* per canonical sentence */
     uint64_t *keys;      /* scratch: distinct keys of a window */
+    double *accw;        /* per canonical sentence, scratch (cross-language) */
 };
 
 static size_t window_keys(const struct article_state *st, uint32_t s0, uint32_t s1, uint64_t *keys)
@@ -770,6 +817,63 @@ static void align_window(struct article_state *st, uint32_t s0, uint32_t s1)
     }
 }
 
+static size_t window_xkeys(const struct article_state *st, uint32_t s0, uint32_t s1, uint64_t *keys)
+{
+    size_t n = 0;
+    for (uint32_t t = st->sent_first[s0]; t < st->sent_first[s1 + 1]; t++) {
+        const struct tok *k = &st->a->v[t];
+        if (!k->content || !k->xkey)
+            continue;
+        size_t j = 0;
+        while (j < n && keys[j] != k->xkey)
+            j++;
+        if (j == n)
+            keys[n++] = k->xkey;
+    }
+    return n;
+}
+
+/* Cross-language counterpart of align_window: shared keys weigh by their
+ * rarity in the canonical, and the share is of the canonical sentence's
+ * weight, so a translation that keeps the rare words scores high. */
+static void align_window_x(struct article_state *st, uint32_t s0, uint32_t s1)
+{
+    const struct match_canon *c = st->c;
+    size_t nk = window_xkeys(st, s0, s1, st->keys), ntouched = 0;
+    for (size_t i = 0; i < nk; i++) {
+        double w = x_weight(c, st->keys[i]);
+        for (uint32_t h = kmap_get(&c->byx, st->keys[i]); h != NONE; h = c->x_posts.v[h].next) {
+            uint32_t s = c->x_posts.v[h].val;
+            if (st->acc[s]++ == 0)
+                st->touched[ntouched++] = s;
+            st->accw[s] += w;
+        }
+    }
+    for (size_t i = 0; i < ntouched; i++) {
+        uint32_t s = st->touched[i];
+        double ratio = c->sents[s].xw > 0 ? st->accw[s] / c->sents[s].xw : 0.0;
+        /* A second sentence must add a real share, not topic words. */
+        if (s1 > s0)
+            ratio -= 0.1;
+        if (ratio > st->best[s].ratio) {
+            st->best[s].ratio = ratio;
+            st->best[s].cnt = st->acc[s];
+            st->best[s].first = s0;
+            st->best[s].last = s1;
+        }
+        st->acc[s] = 0;
+        st->accw[s] = 0.0;
+    }
+}
+
+/* Enough of the sentence, or a long sentence reported in part (an article
+ * that shares five rare-enough words with one sentence reports it). */
+static int x_aligned(const struct window *w)
+{
+    return w->cnt >= XMIN_KEYS &&
+           (w->ratio >= XALIGN_SHARE || (w->cnt >= XLONG_KEYS && w->ratio >= XLONG_SHARE));
+}
+
 static int key_in(uint64_t key, const uint64_t *keys, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -796,6 +900,17 @@ static int verbatim(const struct match_canon *c, const struct csent *cs, const s
     return 0;
 }
 
+/* The speaker or the statement is named (a reporting verb, "according to",
+ * the Kremlin) in the passage or the sentence before or after it. */
+static int attributed(const struct article_state *st, uint32_t s0, uint32_t s1)
+{
+    uint32_t from = s0 ? s0 - 1 : 0, to = s1 + 1 < st->a->nsent ? s1 + 1 : s1;
+    for (uint32_t t = st->sent_first[from]; t < st->sent_first[to + 1]; t++)
+        if (st->a->v[t].report)
+            return 1;
+    return 0;
+}
+
 void match_result_clear(struct match_result *r)
 {
     if (!r)
@@ -804,6 +919,9 @@ void match_result_clear(struct match_result *r)
     for (size_t i = 0; i < r->npassages; i++) {
         free(r->passages[i].canonical);
         free(r->passages[i].article);
+        for (size_t j = 0; j < r->passages[i].nchanges; j++)
+            free(r->passages[i].changes[j]);
+        free(r->passages[i].changes);
     }
     free(r->passages);
     memset(r, 0, sizeof *r);
@@ -825,10 +943,18 @@ int match_article(const struct match_canon *c, const char *article, double thres
     if (!article)
         article = "";
     len = strnlen(article, TEXT_MAX); /* beyond that, the rest is ignored */
+    len = xl_body_len(article, len);
     snprintf(out->lang, sizeof out->lang, "%s", text_lang(article));
+    /* Another language: stems and shingles cannot meet, cross-language keys
+     * can. Undetermined text is tried as the canonical's language. */
+    int cross = strcmp(out->lang, "und") && strcmp(c->lang, "und") && strcmp(out->lang, c->lang);
 
     if (tokenizer_init(&tz, out->lang, c->lang, &c->stop) < 0)
         goto oom;
+    if (cross) {
+        tz.lex = c->lex;
+        tz.rules = xl_rules_for(out->lang);
+    }
     if (tokenize(&tz, article, len, &a) < 0)
         goto oom;
 
@@ -841,13 +967,14 @@ int match_article(const struct match_canon *c, const char *article, double thres
     st.touched = malloc((ns ? ns : 1) * sizeof *st.touched);
     st.best = calloc(ns ? ns : 1, sizeof *st.best);
     st.keys = malloc(2 * SENT_MAX_TOKENS * sizeof *st.keys + sizeof *st.keys);
-    if (!marked || !st.sent_first || !st.acc || !st.touched || !st.best || !st.keys)
+    st.accw = calloc(ns ? ns : 1, sizeof *st.accw);
+    if (!marked || !st.sent_first || !st.acc || !st.touched || !st.best || !st.keys || !st.accw)
         goto oom;
 
     /* Shingles: three consecutive content keys anywhere in the article. */
     uint64_t k0 = 0, k1 = 0;
     size_t seen = 0;
-    for (size_t t = 0; t < a.n; t++) {
+    for (size_t t = 0; t < a.n && !cross; t++) {
         if (!a.v[t].content)
             continue;
         uint64_t k2 = a.v[t].key;
@@ -868,13 +995,22 @@ int match_article(const struct match_canon *c, const char *article, double thres
     for (size_t t = a.n; t-- > 0;)
         st.sent_first[a.v[t].sent] = (uint32_t)t;
     for (uint32_t s = 0; s < a.nsent; s++) {
-        align_window(&st, s, s);
+        void (*align)(struct article_state *, uint32_t, uint32_t) =
+            cross ? align_window_x : align_window;
+        align(&st, s, s);
         if (s + 1 < a.nsent)
-            align_window(&st, s, s + 1);
+            align(&st, s, s + 1);
     }
     for (size_t s = 0; s < ns; s++) {
         const struct csent *cs = &c->sents[s];
         const struct window *w = &st.best[s];
+        if (cross) {
+            /* A translation reports the whole sentence, in other words. */
+            if (cs->first != NONE && x_aligned(w))
+                for (uint32_t t = cs->first; t <= cs->last; t++)
+                    marked[t] = c->t.v[t].content;
+            continue;
+        }
         if (cs->first == NONE || !cs->nkeys || w->cnt < MIN_ALIGNED_KEYS ||
             (double)w->cnt < ALIGN_SHARE * cs->nkeys)
             continue;
@@ -922,7 +1058,8 @@ int match_article(const struct match_canon *c, const char *article, double thres
                 n++;
                 m += marked[t];
             }
-        if (!n || (double)m < ALIGN_SHARE * n || w->cnt < MIN_ALIGNED_KEYS)
+        if (!n || (double)m < ALIGN_SHARE * n ||
+            (cross ? !x_aligned(w) : w->cnt < MIN_ALIGNED_KEYS))
             continue;
         if (!out->passages) {
             out->passages = calloc(ns, sizeof *out->passages);
@@ -936,7 +1073,13 @@ int match_article(const struct match_canon *c, const char *article, double thres
         mp->article = clean_span(article, len, a.v[t0].start, a.v[t1 - 1].end);
         if (!mp->canonical || !mp->article)
             goto oom;
-        mp->altered = !verbatim(c, cs, &a, t0, t1);
+        int same = !verbatim(c, cs, &a, t0, t1);
+        mp->reuse = cross ? "translated" : same ? "paraphrased" : "verbatim";
+        mp->attributed = attributed(&st, w->first, w->last);
+        if (passage_changes(c->t.v + cs->first, cs->last - cs->first + 1, a.v + t0, t1 - t0, cross,
+                            &mp->changes, &mp->nchanges) < 0)
+            goto oom;
+        mp->altered = mp->nchanges > 0;
     }
 
     free(a.v);
@@ -949,6 +1092,7 @@ int match_article(const struct match_canon *c, const char *article, double thres
     free(st.touched);
     free(st.best);
     free(st.keys);
+    free(st.accw);
     return 0;
 oom:
     free(a.v);
@@ -961,6 +1105,7 @@ oom:
     free(st.touched);
     free(st.best);
     free(st.keys);
+    free(st.accw);
     match_result_clear(out);
     return pw_err(err, errsz, "out of memory matching an article");
 }
@@ -982,11 +1127,19 @@ int match_result_json(const struct match_result *r, const char *file, char **jso
     rc |= buf_puts(&b, "],\"passages\":[");
     for (size_t i = 0; i < r->npassages; i++) {
         const struct match_passage *p = &r->passages[i];
-        rc |= buf_puts(&b, i ? ",{\"canonical\":" : "{\"canonical\":");
+        rc |= buf_printf(&b, "%s{\"paragraph\":%d,\"canonical\":", i ? "," : "", p->paragraph);
         rc |= buf_json_str(&b, p->canonical);
         rc |= buf_puts(&b, ",\"article\":");
         rc |= buf_json_str(&b, p->article);
-        rc |= buf_printf(&b, ",\"altered\":%s}", p->altered ? "true" : "false");
+        rc |= buf_puts(&b, ",\"reuse\":");
+        rc |= buf_json_str(&b, p->reuse ? p->reuse : "paraphrased");
+        rc |= buf_printf(&b, ",\"attributed\":%s,\"altered\":%s,\"changes\":[",
+                         p->attributed ? "true" : "false", p->altered ? "true" : "false");
+        for (size_t j = 0; j < p->nchanges; j++) {
+            rc |= buf_puts(&b, j ? "," : "");
+            rc |= buf_json_str(&b, p->changes[j]);
+        }
+        rc |= buf_puts(&b, "]}");
     }
     rc |= buf_puts(&b, "]}");
     if (rc) {

@@ -314,7 +314,7 @@ const char *text_lang(const char *s)
     size_t nlists = sizeof lists / sizeof lists[0];
     size_t counts[sizeof lists / sizeof lists[0]] = {0};
     size_t letters[L_NLET] = {0};
-    size_t ncyr = 0, nlat = 0, de_marks = 0, fr_marks = 0;
+    size_t ncyr = 0, nlat = 0, de_marks = 0, fr_marks = 0, sr_marks = 0;
     char word[WORD_MAX * 4 + 1];
     size_t wlen = 0, wcps = 0;
 
@@ -351,6 +351,8 @@ const char *text_lang(const char *s)
                 else if (cp == 0xE9 || cp == 0xE8 || cp == 0xEA || cp == 0xE7 || cp == 0xE0 ||
                          cp == 0x153)
                     fr_marks++;
+                else if (cp == 0x10D || cp == 0x107 || cp == 0x161 || cp == 0x17E || cp == 0x111)
+                    sr_marks++; /* č ć š ž đ: Serbian (and Croatian, Bosnian) in Latin */
             }
             if (wcps < WORD_MAX) {
                 utf8proc_ssize_t e = utf8proc_encode_char(cp, (utf8proc_uint8_t *)word + wlen);
@@ -398,6 +400,8 @@ const char *text_lang(const char *s)
             return "ru";
         return "und";
     }
+    if (sr_marks >= 2 && sr_marks > de_marks + fr_marks)
+        return "sr";
     size_t en = counts[0], de = counts[1] + de_marks, fr = counts[2] + fr_marks;
     size_t best = en > de ? (en > fr ? en : fr) : (de > fr ? de : fr);
     size_t second = en + de + fr - best - (en < de ? (en < fr ? en : fr) : (de < fr ? de : fr));

@@ -6,10 +6,11 @@
 #   PRESSWATCH_BINARY defaults to build/presswatch,
 #   SEEDS_DIR to ../shared/fixtures/seeds relative to the repository root.
 #
-# Fails when a Russian verdict is wrong: both ru coverage files must cover the
-# canonical statement, our unrelated Russian text must not. Paragraphs found
-# for the four measures (9-12) are printed against the expected ones but do
-# not fail the check yet.
+# Checks every conclusion of the seeds' README: all four coverage files
+# cover the canonical statement; among the four measures (paragraphs 9-12)
+# each reports exactly the expected ones; the three headlines after
+# bg-coverage-1's share widget cover nothing, on their own or as part of the
+# article; our unrelated Russian text covers nothing. Exits 1 on any miss.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,28 +29,40 @@ if [ ! -x "$bin" ]; then
 fi
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT INT TERM
+tail=$(mktemp)
+trap 'rm -f "$out" "$tail"' EXIT INT TERM
 
 cd "$seeds"
+# The trailing headlines: everything after the share widget's line.
+sed -n '/^Сподели/,$p' bg-coverage-1.txt | tail -n +2 >"$tail"
+if [ "$(grep -c . "$tail")" -lt 3 ]; then
+    echo "seeds_check: FAIL: no trailing headlines found in bg-coverage-1.txt" >&2
+    exit 1
+fi
 status=0
-"$bin" match --canonical ru-canonical-statement.txt \
-    ru-coverage-1.txt ru-coverage-2.txt "$unrelated" >"$out" || status=$?
+"$bin" match --canonical ru-canonical-statement.txt bg-coverage-1.txt bg-coverage-2.txt \
+    ru-coverage-1.txt ru-coverage-2.txt "$unrelated" "$tail" >"$out" || status=$?
 if [ "$status" -ne 0 ]; then
     echo "seeds_check: presswatch match exited with status $status" >&2
     exit 1
 fi
 
-python3 - "$out" "$unrelated" <<'EOF'
+python3 - "$out" "$unrelated" "$tail" <<'EOF'
 import json
 import sys
 
-path, unrelated = sys.argv[1], sys.argv[2]
+path, unrelated, tail = sys.argv[1], sys.argv[2], sys.argv[3]
 expect = {
     # file: (must cover, expected measures among paragraphs 9-12)
+    "bg-coverage-1.txt": (True, [10, 11, 12]),
+    "bg-coverage-2.txt": (True, [9, 10, 11, 12]),
     "ru-coverage-1.txt": (True, [9, 11, 12]),
     "ru-coverage-2.txt": (True, [9, 10, 11, 12]),
     unrelated: (False, []),
+    tail: (False, []),
 }
+with open(tail, encoding="utf-8") as f:
+    tail_lines = [l.strip() for l in f if len(l.strip()) > 20]
 measures = {9, 10, 11, 12}
 seen = set()
 failed = []
@@ -78,6 +91,14 @@ with open(path, encoding="utf-8") as f:
                  "" if found == want else "  (differs)"))
         if bool(r.get("covers")) != covers:
             failed.append("%s: covers=%s, expected %s" % (name, r.get("covers"), covers))
+        if found != want:
+            failed.append("%s: measures %s, expected %s" % (name, found, want))
+        if not covers and paras:
+            failed.append("%s: covers paragraphs %s, expected none" % (name, paras))
+        for p in r.get("passages") or []:
+            art = p.get("article") or ""
+            if any(l[:40] in art for l in tail_lines):
+                failed.append("%s: a passage quotes the trailing headlines: %.60s" % (name, art))
 for name in expect:
     if name not in seen:
         failed.append("%s: no result" % name)

@@ -171,8 +171,9 @@ static void test_analysis_match_ru(void **state)
         assert_true(r.passages[i].paragraph >= 1 && r.passages[i].paragraph <= 9);
         assert_non_null(r.passages[i].canonical);
         assert_non_null(r.passages[i].article);
-        /* every passage of the rewrite is reworded */
-        assert_true(r.passages[i].altered);
+        /* every passage of the rewrite is reworded, none misquotes */
+        assert_string_equal(r.passages[i].reuse, "paraphrased");
+        assert_false(r.passages[i].altered);
     }
     for (size_t i = 1; i < r.nparagraphs; i++)
         assert_true(r.paragraphs[i - 1] < r.paragraphs[i]);
@@ -192,6 +193,7 @@ static void test_analysis_match_ru(void **state)
     for (size_t i = 0; i < r.npassages; i++) {
         if (r.passages[i].paragraph == 6 || r.passages[i].paragraph == 8) {
             assert_false(r.passages[i].altered);
+            assert_string_equal(r.passages[i].reuse, "verbatim");
             verbatim++;
         }
     }
@@ -255,8 +257,27 @@ static void test_analysis_match_scraped(void **state)
     assert_int_equal(r.nparagraphs, 1);
     assert_int_equal(r.paragraphs[0], 2);
     assert_int_equal(r.npassages, 1);
-    assert_true(r.passages[0].altered);
+    assert_string_equal(r.passages[0].reuse, "paraphrased");
+    assert_true(r.passages[0].attributed); /* "it said" */
     match_result_clear(&r);
+
+    /* A changed number is a misquote; a number word counts as a number. */
+    struct match_canon *c2 = NULL;
+    assert_int_equal(match_canon_new("The agency will hire four hundred inspectors for the "
+                                     "northern ports in 2025.\n",
+                                     &c2, err, sizeof err),
+                     0);
+    assert_int_equal(match_article(c2,
+                                   "The agency will hire 3 hundred inspectors for the northern "
+                                   "ports in 2025, it said.",
+                                   0.30, &r, err, sizeof err),
+                     0);
+    assert_int_equal(r.npassages, 1);
+    assert_true(r.passages[0].altered);
+    assert_int_equal(r.passages[0].nchanges, 1);
+    assert_string_equal(r.passages[0].changes[0], "number 4 -> 3");
+    match_result_clear(&r);
+    match_canon_free(c2);
 
     /* The same sentence verbatim inside a longer one is not altered. */
     assert_int_equal(match_article(c,
@@ -266,6 +287,51 @@ static void test_analysis_match_scraped(void **state)
                      0);
     assert_int_equal(r.npassages, 1);
     assert_false(r.passages[0].altered);
+    assert_string_equal(r.passages[0].reuse, "verbatim");
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
+/* A Bulgarian translation covers a Russian text without shared word
+ * sequences; headlines after a share widget count for nothing. */
+static void test_analysis_match_cross(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("Заявление министра.\n\n"
+                        "Первое. Создать совместную рабочую группу экспертов по расследованию "
+                        "кибератак на объекты энергетики.\n\n"
+                        "Второе. Подписать до конца 2027 года соглашение о запрете атак на "
+                        "спутниковые системы связи.\n\n"
+                        "Третье. Провести в Вене конференцию о налогах на доходы граждан.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *bg = "Министърът предложи да се създаде съвместна работна група от експерти за "
+                     "разследване на кибератаки срещу енергийни обекти. Той иска до края на 2027 "
+                     "г. да се подпише споразумение за забрана на атаки срещу спътникови системи "
+                     "за връзка.\n\nСподели:\n\nКоментари (0)\n\n"
+                     "Конференция във Виена за данъците върху доходите на гражданите\n";
+    assert_int_equal(match_article(c, bg, 0.30, &r, err, sizeof err), 0);
+    assert_string_equal(r.lang, "bg");
+    assert_true(r.covers);
+    assert_true(has_paragraph(&r, 2));
+    assert_true(has_paragraph(&r, 3));
+    assert_false(has_paragraph(&r, 4)); /* only in the trailing headline */
+    for (size_t i = 0; i < r.npassages; i++)
+        assert_string_equal(r.passages[i].reuse, "translated");
+    match_result_clear(&r);
+
+    /* Same vocabulary, another story: no cover. */
+    assert_int_equal(match_article(c,
+                                   "Хакери атакуваха енергийна компания. Експертите по "
+                                   "киберсигурност разследват инцидента.",
+                                   0.30, &r, err, sizeof err),
+                     0);
+    assert_false(r.covers);
+    assert_int_equal(r.nparagraphs, 0);
     match_result_clear(&r);
     match_canon_free(c);
 }
@@ -273,7 +339,9 @@ static void test_analysis_match_scraped(void **state)
 static void test_analysis_json(void **state)
 {
     (void)state;
-    struct match_passage p[1] = {{3, "Canon \"text\"", "article\ntext", 1}};
+    char *changes[1] = {"number 25 -> 26"};
+    struct match_passage p[1] = {
+        {3, "Canon \"text\"", "article\ntext", 1, "paraphrased", 1, changes, 1}};
     int paras[2] = {3, 5};
     struct match_result r = {0};
     r.score = 0.5;
@@ -285,9 +353,11 @@ static void test_analysis_json(void **state)
     r.npassages = 1;
     char *json = NULL;
     assert_int_equal(match_result_json(&r, "a.txt", &json), 0);
-    assert_string_equal(json, "{\"file\":\"a.txt\",\"score\":0.500,\"covers\":true,\"lang\":\"ru\","
-                              "\"paragraphs\":[3,5],\"passages\":[{\"canonical\":\"Canon "
-                              "\\\"text\\\"\",\"article\":\"article\\ntext\",\"altered\":true}]}");
+    assert_string_equal(
+        json, "{\"file\":\"a.txt\",\"score\":0.500,\"covers\":true,\"lang\":\"ru\","
+              "\"paragraphs\":[3,5],\"passages\":[{\"paragraph\":3,\"canonical\":\"Canon "
+              "\\\"text\\\"\",\"article\":\"article\\ntext\",\"reuse\":\"paraphrased\","
+              "\"attributed\":true,\"altered\":true,\"changes\":[\"number 25 -> 26\"]}]}");
     free(json);
     char *list = match_paragraph_list(&r);
     assert_string_equal(list, "3,5");
@@ -453,7 +523,8 @@ int main(void)
         cmocka_unit_test(test_analysis_normalize),     cmocka_unit_test(test_analysis_lang),
         cmocka_unit_test(test_analysis_match_ru),      cmocka_unit_test(test_analysis_match_en),
         cmocka_unit_test(test_analysis_match_scraped), cmocka_unit_test(test_analysis_json),
-        cmocka_unit_test(test_analysis_diff),          cmocka_unit_test(test_analysis_garbage),
+        cmocka_unit_test(test_analysis_match_cross),   cmocka_unit_test(test_analysis_diff),
+        cmocka_unit_test(test_analysis_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

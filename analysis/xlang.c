@@ -1,0 +1,389 @@
+/*
+ * xlang: keys that let a translation meet its original without a model.
+ *
+ * Three layers, strongest first: numbers (digits and number words) are the
+ * same in every language; a small lexicon joins the news vocabulary that
+ * differs between the languages; every other word falls back to a sound
+ * skeleton: the word transliterated into broad consonant classes (b/p/f/v,
+ * k/g/h, s/z/c/ч/ш/ж, d/t, l, r, m, n), vowels after the first letter
+ * dropped, repeats merged, cut after four classes. Cognates across Cyrillic
+ * alphabets and Latin spellings, names and internationalisms then meet
+ * ("двустороннее"/"двустранно", "инцидент"/"incident", "Путин"/"Putin").
+ */
+#include "analysis/internal.h"
+
+#include "analysis/analysis.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+size_t xl_lexicon_rows(void);
+const char *const *xl_lexicon_row(size_t i);
+
+enum { SKEL_MAX = 4, LEX_MAX_CPS = 14 };
+
+enum xl_rules xl_rules_for(const char *lang)
+{
+    if (!strcmp(lang, "en"))
+        return XL_ENGLISH;
+    if (!strcmp(lang, "de") || !strcmp(lang, "fr"))
+        return XL_GERMANIC_ROMANCE;
+    return XL_SLAVIC;
+}
+
+static uint64_t hash(const void *p, size_t n, uint64_t seed)
+{
+    const unsigned char *s = p;
+    uint64_t h = 1469598103934665603ULL ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+/* ---- lexicon ---- */
+
+struct xl_lex {
+    uint64_t *keys; /* 0 = empty */
+    uint32_t *vals; /* concept row + 1; high bit: whole word only */
+    size_t cap;
+};
+
+#define WHOLE_WORD 0x80000000u
+
+static size_t cps(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+void xl_lex_free(struct xl_lex *l)
+{
+    if (!l)
+        return;
+    free(l->keys);
+    free(l->vals);
+    free(l);
+}
+
+int xl_lex_new(struct xl_lex **out)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < xl_lexicon_rows(); r++)
+        for (const char *const *w = xl_lexicon_row(r); *w; w++)
+            n++;
+    struct xl_lex *l = calloc(1, sizeof *l);
+    if (!l)
+        return -1;
+    l->cap = 64;
+    while (l->cap < n * 2)
+        l->cap *= 2;
+    l->keys = calloc(l->cap, sizeof *l->keys);
+    l->vals = calloc(l->cap, sizeof *l->vals);
+    if (!l->keys || !l->vals) {
+        xl_lex_free(l);
+        return -1;
+    }
+    for (size_t r = 0; r < xl_lexicon_rows(); r++)
+        for (const char *const *w = xl_lexicon_row(r); *w; w++) {
+            size_t wl = strlen(*w);
+            uint64_t k = hash(*w, wl, 0);
+            size_t i = (size_t)(k ^ (k >> 31)) & (l->cap - 1);
+            while (l->keys[i] && l->keys[i] != k)
+                i = (i + 1) & (l->cap - 1);
+            if (l->keys[i])
+                continue; /* the first row listing a prefix keeps it */
+            l->keys[i] = k;
+            /* Short prefixes would catch unrelated words. */
+            l->vals[i] = (uint32_t)(r + 1) | (cps(*w, wl) <= 3 ? WHOLE_WORD : 0);
+        }
+    *out = l;
+    return 0;
+}
+
+static uint32_t lex_get(const struct xl_lex *l, const char *w, size_t n)
+{
+    uint64_t k = hash(w, n, 0);
+    size_t i = (size_t)(k ^ (k >> 31)) & (l->cap - 1);
+    while (l->keys[i] && l->keys[i] != k)
+        i = (i + 1) & (l->cap - 1);
+    return l->keys[i] ? l->vals[i] : 0;
+}
+
+/* Row of the longest listed prefix of word, or 0. */
+static uint32_t lex_lookup(const struct xl_lex *l, const char *w, size_t n)
+{
+    size_t ends[LEX_MAX_CPS + 1], ne = 0;
+    for (size_t i = 1; i <= n && ne <= LEX_MAX_CPS; i++)
+        if (i == n || ((unsigned char)w[i] & 0xC0) != 0x80)
+            ends[ne++] = i;
+    for (size_t e = ne; e-- > 1;) {
+        uint32_t v = lex_get(l, w, ends[e]);
+        if (v && (!(v & WHOLE_WORD) || ends[e] == n))
+            return v & ~WHOLE_WORD;
+    }
+    return 0;
+}
+
+/* ---- sound skeleton ---- */
+
+static int is_vowel_cp(int32_t c)
+{
+    static const int32_t v[] = {'a',   'e',   'i',   'o',   'u',   'y',   'j',   0xE0,  0xE2,
+                                0xE4,  0xE9,  0xE8,  0xEA,  0xEB,  0xEE,  0xEF,  0xF4,  0xF6,
+                                0xF9,  0xFB,  0xFC,  0xFF,  0x153, 0x430, 0x435, 0x438, 0x439,
+                                0x43E, 0x443, 0x44B, 0x44D, 0x44E, 0x44F, 0x454, 0x456, 0x457,
+                                0x45E, 0x458, 0x44A, 0x44C, 0x451, 0xE1,  0xED,  0xF3,  0xFA};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        if (v[i] == c)
+            return 1;
+    return 0;
+}
+
+/* Class of one letter; next is the following letter (for c and digraphs).
+ * *skip is set when next is consumed. 0 = no class (vowel or unknown). */
+static char sound_class(int32_t c, int32_t next, enum xl_rules rules, int *skip)
+{
+    *skip = 0;
+    if (rules != XL_SLAVIC && next == 'h' && (c == 'c' || c == 's' || c == 't' || c == 'p')) {
+        *skip = 1;
+        return c == 'c' ? 'K' : c == 's' ? 'S' : c == 't' ? 'T' : 'P';
+    }
+    if (c == 'z' && next == 'h') {
+        *skip = 1;
+        return 'S';
+    }
+    switch (c) {
+    case 'b':
+    case 'p':
+    case 'f':
+    case 'v':
+    case 'w':
+    case 0x431:
+    case 0x43F:
+    case 0x444:
+    case 0x432:
+        return 'P';
+    case 'k':
+    case 'g':
+    case 'h':
+    case 'q':
+    case 'x':
+    case 0x43A:
+    case 0x433:
+    case 0x445:
+    case 0x491:
+    case 0x45C:
+    case 0x453:
+        return 'K';
+    case 's':
+    case 'z':
+    case 0xDF:
+    case 0xE7:
+    case 0x10D:
+    case 0x107:
+    case 0x161:
+    case 0x17E:
+    case 0x441:
+    case 0x437:
+    case 0x446:
+    case 0x447:
+    case 0x448:
+    case 0x449:
+    case 0x436:
+    case 0x45F:
+    case 0x455:
+    case 0x45B:
+    case 0x452:
+    case 0x111:
+        return 'S';
+    case 'c':
+        if (rules == XL_SLAVIC)
+            return 'S';
+        return next == 'e' || next == 'i' || next == 'y' ? 'S' : 'K';
+    case 't':
+    case 'd':
+    case 0x442:
+    case 0x434:
+        return 'T';
+    case 'l':
+    case 0x43B:
+    case 0x459:
+        return 'L';
+    case 'r':
+    case 0x440:
+        return 'R';
+    case 'm':
+    case 0x43C:
+        return 'M';
+    case 'n':
+    case 0xF1:
+    case 0x43D:
+    case 0x45A:
+        return 'N';
+    default:
+        return 0;
+    }
+}
+
+static uint64_t skeleton(const char *w, size_t n, enum xl_rules rules)
+{
+    char sk[SKEL_MAX + 1];
+    size_t k = 0;
+    int32_t cpv[64];
+    size_t ncp = 0, i = 0;
+    while (i < n && ncp < 64) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t r =
+            utf8proc_iterate((const utf8proc_uint8_t *)w + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (r <= 0)
+            break;
+        cpv[ncp++] = cp;
+        i += (size_t)r;
+    }
+    for (size_t j = 0; j < ncp && k < SKEL_MAX; j++) {
+        int skip = 0;
+        char c = sound_class(cpv[j], j + 1 < ncp ? cpv[j + 1] : 0, rules, &skip);
+        j += (size_t)skip;
+        if (!c) {
+            if (j == 0 && is_vowel_cp(cpv[0]))
+                sk[k++] = 'A';
+            continue;
+        }
+        if (k > 0 && sk[k - 1] == c)
+            continue;
+        sk[k++] = c;
+    }
+    if (k == 0)
+        return 0;
+    return hash(sk, k, 0x5A);
+}
+
+/* ---- numbers, negation, reporting ---- */
+
+static int word_is(const char *w, size_t n, const char *const *list)
+{
+    for (; *list; list++)
+        if (strlen(*list) == n && !memcmp(*list, w, n))
+            return 1;
+    return 0;
+}
+
+int xl_number(const char *w, size_t n)
+{
+    /* clang-format off */
+    static const char *const words[][24] = {
+        {"один", "одна", "одно", "едно", "един", "една", "jedan", "један", "jedna", "една", "one", "eins", "un", "une", NULL},
+        {"два", "две", "двух", "двама", "dva", "dve", "двije", "two", "zwei", "deux", NULL},
+        {"три", "трех", "трёх", "трима", "tri", "трох", "three", "drei", "trois", NULL},
+        {"четыре", "четырех", "четири", "чотири", "чотирьох", "četiri", "cetiri", "чатыры", "four", "vier", "quatre", NULL},
+        {"пять", "пяти", "пет", "п'ять", "pet", "five", "fünf", "cinq", NULL},
+        {"шесть", "шест", "šest", "six", "sechs", NULL},
+        {"семь", "седем", "сім", "седам", "sedam", "seven", "sieben", "sept", NULL},
+        {"восемь", "осем", "вісім", "осам", "osam", "eight", "acht", "huit", NULL},
+        {"девять", "девет", "дев'ять", "devet", "nine", "neun", "neuf", NULL},
+        {"десять", "десет", "deset", "ten", "zehn", "dix", NULL},
+    };
+    /* clang-format on */
+    if (n && (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9') {
+        int v = 0;
+        for (size_t i = 0; i < n && i < 9; i++) {
+            if (w[i] < '0' || w[i] > '9')
+                return v > 0 ? v : 0;
+            v = v * 10 + (w[i] - '0');
+        }
+        return v;
+    }
+    for (size_t r = 0; r < sizeof words / sizeof words[0]; r++)
+        if (word_is(w, n, words[r]))
+            return (int)r + 1;
+    return 0;
+}
+
+int xl_negation(const char *w, size_t n)
+{
+    static const char *const neg[] = {
+        "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
+        "never", "not",    "no",    "nicht",   "kein",   "keine",  "nie",  "pas",  "jamais",
+        "nikad", "никада", "никад", "ніяк",    "n't",    "none",   "nein", "без",  NULL};
+    return word_is(w, n, neg);
+}
+
+int xl_reporting(const char *w, size_t n)
+{
+    static const char *const cues[] = {
+        "заяв",     "сказа",    "сообщ",    "отмет",     "подчерк",  "написа",   "слова",
+        "заяви",    "каза",     "посоч",    "подчерта",  "според",   "настоява", "добави",
+        "уверява",  "изтъкн",   "повідом",  "зазнач",    "рекао",    "изјав",    "izjav",
+        "навео",    "naveo",    "према",    "prema",     "рече",     "истакна",  "said",
+        "says",     "stated",   "told",     "according", "added",    "wrote",    "quoted",
+        "sagte",    "erklärt",  "laut",     "betont",    "déclar",   "selon",    "affirm",
+        "souligné", "цитира",   "цитує",    "цитирует",  "предложи", "призва",   "предлож",
+        "пропону",  "предлага", "proposed", "urged",     "called",   "kremlin",  "кремл",
+        "кремъл",   "заявлен",  "изявлен",  "statement", NULL};
+    for (const char *const *c = cues; *c; c++) {
+        size_t cl = strlen(*c);
+        if (cl <= n && !memcmp(*c, w, cl))
+            return 1;
+    }
+    return 0;
+}
+
+uint64_t xl_key(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules rules)
+{
+    if (!n)
+        return 0;
+    int num = xl_number(w, n);
+    if (num > 0) {
+        char d[16];
+        size_t dl = 0;
+        for (int v = num; v > 0 && dl < sizeof d; v /= 10)
+            d[dl++] = (char)('0' + v % 10);
+        return hash(d, dl, 0x23);
+    }
+    uint32_t row = lex ? lex_lookup(lex, w, n) : 0;
+    if (row)
+        return hash(&row, sizeof row, 0x4C);
+    return skeleton(w, n, rules);
+}
+
+/* ---- boilerplate ---- */
+
+size_t xl_body_len(const char *text, size_t len)
+{
+    static const char *const markers[] = {
+        "сподели",       "споделете", "коментари", "коментар",  "поделиться", "комментари",
+        "поділит",       "коментарі", "подели",    "share",     "comments",   "comment",
+        "related",       "read also", "read more", "see also",  "читайте",    "прочетете",
+        "още по темата", "вижте още", "по теме",   "teilen",    "kommentar",  "partager",
+        "commentaires",  "tweet",     "facebook",  "тагове",    "теги",       "tags",
+        "още новини",    "последни",  "popular",   "most read", "най-четени", "свързани",
+        "похожие",       "схожі",     "повезане",  "povezane",  NULL};
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        size_t e = nl ? (size_t)(nl - text) : len;
+        /* Only short lines past the first third: a byline or a menu at the
+         * top of a page does not end the article. */
+        if (e - i <= 48 && i * 3 >= len) {
+            char *f = text_normalize(text + i, e - i);
+            if (f) {
+                const char *p = f;
+                while (*p == ' ' || *p == '"' || *p == '\'')
+                    p++;
+                for (const char *const *m = markers; *m; m++)
+                    if (!strncmp(p, *m, strlen(*m))) {
+                        free(f);
+                        return i;
+                    }
+                free(f);
+            }
+        }
+        i = e + 1;
+    }
+    return len;
+}
