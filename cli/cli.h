@@ -8,8 +8,11 @@
 
 int cmd_parse(int argc, char **argv);        /* cli/cmd_parse.c */
 int cmd_match(int argc, char **argv);        /* cli/cmd_match.c */
+int cmd_eval(int argc, char **argv);         /* cli/cmd_eval.c */
 int cmd_check_config(int argc, char **argv); /* cli/cmd_db.c */
 int cmd_articles(int argc, char **argv);     /* cli/cmd_db.c */
 int cmd_coverage(int argc, char **argv);     /* cli/cmd_db.c */
+int cmd_extract(int argc, char **argv);      /* cli/cmd_extract.c */
+int cmd_status(int argc, char **argv);       /* cli/cmd_db.c */
 
 #endif

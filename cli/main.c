@@ -12,9 +12,12 @@ struct command {
 static const struct command commands[] = {
     {"parse", cmd_parse, "parse FILE|-                      parse one feed, print JSON"},
     {"match", cmd_match, "match --canonical FILE ARTICLE... coverage of a canonical text, JSON"},
+    {"eval", cmd_eval, "eval [--threshold X] DIR          precision/recall on a labelled set"},
     {"check-config", cmd_check_config, "check-config FILE                 validate a config"},
     {"articles", cmd_articles, "articles --config FILE [--feed NAME] [--limit N]"},
     {"coverage", cmd_coverage, "coverage --config FILE [--canonical NAME]"},
+    {"extract", cmd_extract, "extract FILE|-                    main text of an HTML page"},
+    {"status", cmd_status, "status --config FILE                feed health"},
 };
 
 static void usage(FILE *f)
