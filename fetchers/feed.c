@@ -32,6 +32,7 @@ struct walk {
     xmlDoc *doc;
     int oom;
     int atom10;
+    int utf8_doc; /* the bytes were UTF-8: feedparser's latin-1 round trip applies */
     int depth;
     int infeed, inentry, insource, inimage, intextinput, inauthor, incontributor;
     int has_content;
@@ -158,9 +159,54 @@ static void strip(char *s)
         memmove(s, s + i, n - i + 1);
 }
 
+/* Text that was UTF-8, read as latin-1 and encoded again ("Ã©" for "é"):
+ * when every code point fits in a byte and those bytes are valid UTF-8 with
+ * at least one multi-byte sequence, the bytes are the real text (feedparser
+ * does the same for UTF-8 documents). Rewrites s in place. */
+static void undo_double_utf8(char *s)
+{
+    size_t n = 0, hi = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned char *o = (unsigned char *)s;
+    for (size_t i = 0; p[i];) {
+        if (p[i] < 0x80) {
+            i++, n++;
+        } else if ((p[i] == 0xC2 || p[i] == 0xC3) && (p[i + 1] & 0xC0) == 0x80) {
+            i += 2, n++, hi++;
+        } else {
+            return; /* a code point above U+00FF: not double-encoded */
+        }
+    }
+    if (!hi)
+        return;
+    unsigned char *bytes = malloc(n + 1);
+    if (!bytes)
+        return; /* best effort: the text stays as it was */
+    size_t k = 0;
+    for (size_t i = 0; p[i]; k++) {
+        if (p[i] < 0x80)
+            bytes[k] = p[i++];
+        else
+            bytes[k] = (unsigned char)(((p[i] & 0x03) << 6) | (p[i + 1] & 0x3F)), i += 2;
+    }
+    bytes[k] = 0;
+    for (size_t i = 0; i < k;) {
+        size_t l = feed_utf8_len(bytes + i, k - i);
+        if (!l) {
+            free(bytes);
+            return;
+        }
+        i += l;
+    }
+    memcpy(o, bytes, k + 1);
+    free(bytes);
+}
+
 /* feedparser maps C1 controls to windows-1252 characters in every value. */
 static char *fix_c1(struct walk *w, char *s)
 {
+    if (s && w->utf8_doc)
+        undo_double_utf8(s);
     if (!s || !strstr(s, "\xC2"))
         return s;
     struct buf b = BUF_INIT;
@@ -231,23 +277,18 @@ static int piece_add(struct pieces *p, const char *s, size_t n, int escape)
     p->start[p->n++] = p->b.len;
     if (!escape)
         return buf_append(&p->b, s, n);
-    for (size_t i = 0; i < n; i++) {
-        int rc;
-        switch (s[i]) {
-        case '&':
-            rc = buf_puts(&p->b, "&amp;");
-            break;
-        case '<':
-            rc = buf_puts(&p->b, "&lt;");
-            break;
-        case '>':
-            rc = buf_puts(&p->b, "&gt;");
-            break;
-        default:
-            rc = buf_putc(&p->b, s[i]);
-        }
-        if (rc < 0)
+    for (size_t i = 0; i < n;) {
+        size_t run = i;
+        while (run < n && s[run] != '&' && s[run] != '<' && s[run] != '>')
+            run++;
+        if (buf_append(&p->b, s + i, run - i) < 0)
             return -1;
+        if (run == n)
+            break;
+        const char *ent = s[run] == '&' ? "&amp;" : s[run] == '<' ? "&lt;" : "&gt;";
+        if (buf_puts(&p->b, ent) < 0)
+            return -1;
+        i = run + 1;
     }
     return 0;
 }
@@ -364,10 +405,10 @@ static int collect(struct walk *w, const xmlNode *n, char *type, struct pieces *
     return 0;
 }
 
-static int is_blank(const struct pieces *p, size_t i)
+static int is_blank(const struct pieces *p, size_t k)
 {
     size_t n;
-    const char *s = piece(p, i, &n);
+    const char *s = piece(p, k, &n);
     for (size_t i = 0; i < n; i++)
         if (!isspace((unsigned char)s[i]))
             return 0;
@@ -378,13 +419,13 @@ static int is_blank(const struct pieces *p, size_t i)
 static void unwrap_div(struct pieces *p, size_t *first, size_t *last)
 {
     size_t a = 0, b = p->n, len = 0;
-    while (b - a > 1 && is_blank(p, b - 1))
+    while (b > a + 1 && is_blank(p, b - 1))
         b--;
-    while (b - a > 1 && is_blank(p, a))
+    while (b > a + 1 && is_blank(p, a))
         a++;
     *first = a;
     *last = b;
-    if (b - a < 2)
+    if (b <= a + 1)
         return;
     const char *s = piece(p, a, &len);
     if (!((len == 5 && !memcmp(s, "<div>", 5)) || (len > 5 && !memcmp(s, "<div ", 5))))
@@ -456,43 +497,15 @@ keep:
     free(out);
 }
 
-/* HTML values keep entity references but a bare '&' becomes "&amp;", as
- * feedparser's HTML serialiser writes it. */
-static int escape_bare_amp(char **s)
+/* HTML and XHTML values are re-serialised like feedparser's (feed_html.c). */
+static int clean_html(struct walk *w, char **s, const char *type)
 {
-    if (!strchr(*s, '&'))
-        return 0;
-    struct buf b = BUF_INIT;
-    for (const char *p = *s; *p; p++) {
-        int bare = 0;
-        if (*p == '&') {
-            const char *q = p + 1;
-            if (*q == '#') {
-                q++;
-                if (*q == 'x' || *q == 'X')
-                    while (isxdigit((unsigned char)*++q))
-                        ;
-                else
-                    while (isdigit((unsigned char)*q))
-                        q++;
-            } else {
-                while (isalnum((unsigned char)*q))
-                    q++;
-            }
-            bare = !(q > p + 1 && *q == ';' && isalnum((unsigned char)q[-1]));
-        }
-        if ((bare ? buf_puts(&b, "&amp;") : buf_putc(&b, *p)) < 0)
-            goto fail;
-    }
-    char *r = buf_detach(&b);
-    if (!r)
-        goto fail;
+    char *c = NULL;
+    if (feed_html_clean(*s, w->base, !strcmp(type, xhtml_type), &c) < 0)
+        return -1;
     free(*s);
-    *s = r;
+    *s = c;
     return 0;
-fail:
-    buf_free(&b);
-    return -1;
 }
 
 /* The value of a typed element (title, summary, content ...): feedparser's
@@ -537,7 +550,7 @@ static char *content_value(struct walk *w, const xmlNode *n, const char *deftype
     strip(out);
     if (b64)
         base64_decode(out);
-    if (!strcmp(type, "text/html") && escape_bare_amp(&out) < 0)
+    if ((!strcmp(type, "text/html") || !strcmp(type, xhtml_type)) && clean_html(w, &out, type) < 0)
         goto fail;
     buf_free(&p.b);
     free(p.start);
@@ -796,7 +809,15 @@ static void do_link(struct walk *w, const xmlNode *n)
             free(v);
             v = abs;
         }
-        store(w, "link", v);
+        /* a URL as element text: only an alternate link may replace one
+         * already seen (an enclosure must not win over the page) */
+        if (v && strcmp(r, "alternate") != 0) {
+            if (*v)
+                save_link(w, v);
+            free(v);
+        } else {
+            store(w, "link", v);
+        }
     }
     xmlFree(rel);
     xmlFree(type);
@@ -1028,7 +1049,7 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
     xmlDocPtr doc = NULL;
     struct walk w;
     memset(&w, 0, sizeof w);
-    int charset_bozo = 0, entity_bozo = 0;
+    int charset_bozo = 0, entity_bozo = 0, was_utf8 = 0;
 
     *out = NULL;
     if (!data || len == 0) {
@@ -1042,7 +1063,7 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
     f = calloc(1, sizeof *f);
     if (!f)
         goto oom;
-    if (feed_to_utf8(data, len, http_charset, &utf8, &charset_bozo) < 0)
+    if (feed_to_utf8(data, len, http_charset, &utf8, &charset_bozo, &was_utf8) < 0)
         goto oom;
     if (feed_prepass(utf8.data ? utf8.data : "", utf8.len, &text, &entity_bozo) < 0)
         goto oom;
@@ -1056,9 +1077,12 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
     ctxt = xmlNewParserCtxt();
     if (!ctxt)
         goto oom;
-    /* No NOENT, no DTDLOAD, no HUGE: the pre-pass removed the DTD anyway. */
+    /* No NOENT, no DTDLOAD: the pre-pass removed the DTD anyway. HUGE only
+     * lifts libxml2's 10 MB text-node limit, which would otherwise end the
+     * parse and lose every later item; entities cannot expand (no DTD left)
+     * and depth is capped by the pre-pass, so memory stays linear in len. */
     int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-               XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA;
+               XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA | XML_PARSE_HUGE;
     doc =
         xmlCtxtReadMemory(ctxt, text.data ? text.data : "", (int)text.len, base_url, "UTF-8", opts);
     if (!doc || !xmlDocGetRootElement(doc)) {
@@ -1085,6 +1109,7 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
 
     w.f = f;
     w.doc = doc;
+    w.utf8_doc = was_utf8;
     w.title_depth = -1;
     w.base = base_url;
     for (int i = 0; i < E_NFIELDS; i++)

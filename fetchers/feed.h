@@ -58,9 +58,13 @@ int feed_parse_date(const char *s, time_t *out);
  */
 struct buf;
 /* Converts feed bytes to UTF-8 into out (BOM removed); sets *bozo when the
- * charset had to be guessed. 0, or -1 on OOM. */
-int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct buf *out,
-                 int *bozo);
+ * charset had to be guessed, *was_utf8 when the bytes were UTF-8 already.
+ * 0, or -1 on OOM. */
+int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct buf *out, int *bozo,
+                 int *was_utf8);
+/* Re-serialises HTML as feedparser does and resolves its links against base
+ * (nullable); see feed_html.c. *out is malloc'd. 0, or -1 on OOM. */
+int feed_html_clean(const char *in, const char *base, int xhtml, char **out);
 /* Rewrites DTD, undeclared entities and XML declaration of UTF-8 feed text
  * (see feed_prepass.c); sets *bozo when the text was not well-formed. */
 int feed_prepass(const char *s, size_t n, struct buf *out, int *bozo);

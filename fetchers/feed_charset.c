@@ -236,8 +236,10 @@ static size_t narrow_prefix(const char *s, size_t n, int width, int big, char *o
     return j;
 }
 
-int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct buf *out, int *bozo)
+int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct buf *out, int *bozo,
+                 int *was_utf8)
 {
+    *was_utf8 = 0;
     const unsigned char *u = (const unsigned char *)data;
     const char *bom = NULL;
     size_t skip = 0;
@@ -267,8 +269,9 @@ int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct 
             sniff = "UTF-16LE";
     }
     const char *family = bom ? bom : sniff;
-    char head[512], decl[64], cs[64];
+    char decl[64], cs[64];
     if (family && strcmp(family, "UTF-8") != 0) {
+        char head[512];
         int width = family[4] == '3' ? 4 : 2;
         int big = strstr(family, "BE") != NULL;
         size_t hn = narrow_prefix(data, len, width, big, head, sizeof head);
@@ -295,14 +298,18 @@ int feed_to_utf8(const char *data, size_t len, const char *http_charset, struct 
         choice = "UTF-8";
 
     int rc = convert(choice, data, len, out);
-    if (rc <= 0)
+    if (rc <= 0) {
+        *was_utf8 = rc == 0 && !strcasecmp(choice, "UTF-8");
         return rc;
+    }
     /* the declared or sniffed charset failed: recover, and say so */
     *bozo = 1;
     buf_reset(out);
     rc = convert("UTF-8", data, len, out);
-    if (rc <= 0)
+    if (rc <= 0) {
+        *was_utf8 = rc == 0;
         return rc;
+    }
     buf_reset(out);
     return decode_cp1252(data, len, out);
 }

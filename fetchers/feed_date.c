@@ -181,14 +181,122 @@ static int zone_name(const char *w, long *off)
     return -1;
 }
 
+/* Month names of the languages our users' feeds are in, lower case, as the
+ * shortest prefix that tells months apart: full names, genitives ("января")
+ * and abbreviations all start with it. */
+static const struct {
+    const char *stem;
+    int month;
+} local_months[] = {
+    /* Russian */
+    {"янв", 1},
+    {"фев", 2},
+    {"мар", 3},
+    {"апр", 4},
+    {"май", 5},
+    {"мая", 5},
+    {"июн", 6},
+    {"июл", 7},
+    {"авг", 8},
+    {"сен", 9},
+    {"окт", 10},
+    {"ноя", 11},
+    {"дек", 12},
+    /* Bulgarian (февруари, март, ... share the Russian stems) */
+    {"яну", 1},
+    {"юни", 6},
+    {"юли", 7},
+    {"сеп", 9},
+    {"ное", 11},
+    /* Ukrainian */
+    {"січ", 1},
+    {"лют", 2},
+    {"бер", 3},
+    {"кві", 4},
+    {"тра", 5},
+    {"чер", 6},
+    {"лип", 7},
+    {"сер", 8},
+    {"вер", 9},
+    {"жов", 10},
+    {"лис", 11},
+    {"гру", 12},
+    /* Greek, as feedparser documents it */
+    {"ιαν", 1},
+    {"φεβ", 2},
+    {"μάρ", 3},
+    {"μαρ", 3},
+    {"απρ", 4},
+    {"μάι", 5},
+    {"μαΐ", 5},
+    {"μαι", 5},
+    {"ιούν", 6},
+    {"ιουν", 6},
+    {"ιούλ", 7},
+    {"ιουλ", 7},
+    {"αύγ", 8},
+    {"αυγ", 8},
+    {"σεπ", 9},
+    {"οκτ", 10},
+    {"νοέ", 11},
+    {"νοε", 11},
+    {"δεκ", 12},
+};
+
+/* Lower-cases ASCII, Cyrillic and Greek capitals of UTF-8 w into out. */
+static void utf8_lower(const char *w, char *out, size_t sz)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)w;
+    while (*p && o + 3 < sz) {
+        unsigned char a = p[0], b = p[1];
+        if (a < 0x80) {
+            out[o++] = (char)(a >= 'A' && a <= 'Z' ? a + 32 : a);
+            p++;
+            continue;
+        }
+        if (!b)
+            break;
+        if (a == 0xD0 && b >= 0x90 && b <= 0x9F)
+            a = 0xD0, b = (unsigned char)(b + 0x20); /* А-П */
+        else if (a == 0xD0 && b >= 0xA0 && b <= 0xAF)
+            a = 0xD1, b = (unsigned char)(b - 0x20); /* Р-Я */
+        else if (a == 0xD0 && b >= 0x80 && b <= 0x8F)
+            a = 0xD1, b = (unsigned char)(b + 0x10); /* Ѐ-Џ, with Є І Ї */
+        else if (a == 0xCE && b >= 0x91 && b <= 0x9F)
+            b = (unsigned char)(b + 0x20); /* Α-Ο */
+        else if (a == 0xCE && b >= 0xA0 && b <= 0xA9)
+            a = 0xCF, b = (unsigned char)(b - 0x20); /* Π-Ω */
+        out[o++] = (char)a;
+        out[o++] = (char)b;
+        p += 2;
+    }
+    out[o] = '\0';
+}
+
 static int month_name(const char *w)
 {
     if (strlen(w) < 3)
         return 0;
-    for (int i = 0; i < 12; i++)
-        if (!strncasecmp(w, months[i], 3))
-            return i + 1;
+    if ((unsigned char)w[0] < 0x80) {
+        for (int i = 0; i < 12; i++)
+            if (!strncasecmp(w, months[i], 3))
+                return i + 1;
+        return 0;
+    }
+    char low[64];
+    utf8_lower(w, low, sizeof low);
+    for (size_t i = 0; i < sizeof local_months / sizeof local_months[0]; i++)
+        if (!strncmp(low, local_months[i].stem, strlen(local_months[i].stem)))
+            return local_months[i].month;
     return 0;
+}
+
+/* "г." / "р." after the year in Russian, Bulgarian and Ukrainian dates. */
+static int is_year_word(const char *w)
+{
+    return !strcmp(w, "г") || !strcmp(w, "р") || !strcmp(w, "год") || !strcmp(w, "года") ||
+           !strcmp(w, "року");
 }
 
 /* "hh:mm[:ss]" possibly followed by a zone; returns 0 or -1. */
@@ -258,6 +366,20 @@ static int parse_rfc822(const char *s, time_t *out)
             if (k < 0 || w[k])
                 return -1;
             has_off = 1;
+        } else if (isdigit((unsigned char)w[0]) && strchr(w, '.') && !mon) {
+            /* "31.12.2003", common in Russian-language feeds */
+            char *end;
+            day = (int)strtol(w, &end, 10);
+            if (*end != '.')
+                return -1;
+            mon = (int)strtol(end + 1, &end, 10);
+            if (*end != '.' || mon < 1 || mon > 12)
+                return -1;
+            year = (int)strtol(end + 1, &end, 10);
+            if (*end)
+                return -1;
+            if (year < 100)
+                year += year < 50 ? 2000 : 1900;
         } else if (isdigit((unsigned char)w[0])) {
             /* "31-Dec-2003" style */
             if (strchr(w, '-') && !mon) {
@@ -298,8 +420,11 @@ static int parse_rfc822(const char *s, time_t *out)
             if (k < 0 || w[3 + k])
                 return -1;
             has_off = 1;
-        } else if (isalpha((unsigned char)w[0]) && !mon && day < 0 && !has_time) {
+        } else if ((isalpha((unsigned char)w[0]) || (unsigned char)w[0] >= 0x80) && !mon &&
+                   day < 0 && !has_time) {
             continue; /* weekday, in any language or spelling */
+        } else if (year >= 0 && is_year_word(w)) {
+            continue;
         } else {
             return -1;
         }

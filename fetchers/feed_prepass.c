@@ -11,6 +11,8 @@
  *   mean the input was not well-formed: bozo.
  * - The XML declaration is dropped, since the text is UTF-8 now whatever it
  *   said.
+ * - Bounds: entity substitution, element depth and attributes per tag are
+ *   capped (see the constants); what is cut is reported as bozo.
  * Comments, CDATA sections and processing instructions are copied untouched.
  */
 #include "fetchers/feed.h"
@@ -23,6 +25,14 @@
 
 #define MAX_SAFE_ENTITIES 64
 #define MAX_NAME 64
+/* Bytes that entity substitution may add beyond the input's size: a
+ * "quadratic blowup" (one big entity referenced many times) stops here. */
+#define ENTITY_BUDGET (1u << 20)
+/* Deeper elements are turned into text: libxml2 gives up at depth 256 and
+ * would lose every item after them. */
+#define MAX_DEPTH 200
+/* Attributes kept per tag: libxml2's duplicate check is quadratic in them. */
+#define MAX_ATTRS 256
 
 struct safe_entity {
     char name[MAX_NAME];
@@ -33,6 +43,9 @@ struct safe_entity {
 struct prepass {
     struct safe_entity ent[MAX_SAFE_ENTITIES];
     size_t nent;
+    size_t budget; /* entity bytes left, see ENTITY_BUDGET */
+    size_t depth;
+    size_t cut_from, cut_to; /* input bytes to skip: a cut attribute flood */
 };
 
 static int is_name_start(unsigned char c)
@@ -147,7 +160,7 @@ static const struct safe_entity *lookup_safe(const struct prepass *pp, const cha
 }
 
 /* Handles the '&' at s[i]; appends its rewrite and returns the index after. */
-static int rewrite_amp(const struct prepass *pp, const char *s, size_t n, size_t i, struct buf *out,
+static int rewrite_amp(struct prepass *pp, const char *s, size_t n, size_t i, struct buf *out,
                        size_t *next, int *bozo)
 {
     size_t j = i + 1;
@@ -184,8 +197,14 @@ static int rewrite_amp(const struct prepass *pp, const char *s, size_t n, size_t
                 !strcmp(name, "quot") || !strcmp(name, "apos"))
                 return buf_append(out, s + i, k + 1 - i);
             const struct safe_entity *e = lookup_safe(pp, name);
-            if (e)
+            if (e && e->vlen <= pp->budget) {
+                pp->budget -= e->vlen;
                 return buf_append(out, e->val, e->vlen);
+            }
+            if (e) {
+                *bozo = 1; /* over budget: the reference stays as text */
+                return buf_printf(out, "&amp;%s;", name);
+            }
             *bozo = 1;
             const htmlEntityDesc *h = htmlEntityLookup((const xmlChar *)name);
             if (h)
@@ -198,22 +217,73 @@ static int rewrite_amp(const struct prepass *pp, const char *s, size_t n, size_t
     return buf_puts(out, "&amp;");
 }
 
+/* A start or end tag at s[i] ('<' then a name start or '/'): tracks depth,
+ * writes '<' or, past MAX_DEPTH, "&lt;" so that the tag becomes text, and
+ * marks attributes past MAX_ATTRS for skipping. The rest of the tag is copied
+ * by the main loop, which rewrites its entities. */
+static int tag_open(struct prepass *pp, const char *s, size_t n, size_t i, struct buf *out,
+                    int *bozo)
+{
+    int end = s[i + 1] == '/';
+    size_t e = i + 1, nattr = 0, cut = 0;
+    char q = 0;
+    for (; e < n; e++) {
+        if (q) {
+            if (s[e] == q) {
+                q = 0;
+                if (++nattr == MAX_ATTRS)
+                    cut = e + 1;
+            }
+        } else if (s[e] == '"' || s[e] == '\'') {
+            q = s[e];
+        } else if (s[e] == '>' || s[e] == '<') {
+            break;
+        }
+    }
+    if (e >= n || s[e] != '>')
+        return buf_putc(out, '<'); /* not a complete tag: libxml2 recovers */
+    int selfclose = s[e - 1] == '/';
+    if (cut && cut < e) {
+        *bozo = 1;
+        pp->cut_from = cut;
+        pp->cut_to = selfclose ? e - 1 : e;
+    }
+    int text;
+    if (end) {
+        text = pp->depth > MAX_DEPTH;
+        if (pp->depth)
+            pp->depth--;
+    } else {
+        text = pp->depth >= MAX_DEPTH;
+        if (!selfclose)
+            pp->depth++;
+    }
+    if (text)
+        *bozo = 1;
+    return text ? buf_puts(out, "&lt;") : buf_putc(out, '<');
+}
+
 int feed_prepass(const char *s, size_t n, struct buf *out, int *bozo)
 {
     struct prepass pp;
-    pp.nent = 0;
+    memset(&pp, 0, sizeof pp);
+    pp.budget = ENTITY_BUDGET + n;
+    pp.cut_from = pp.cut_to = (size_t)-1;
     int seen_root = 0;
     size_t i = 0, run = 0;
     while (i < n) {
         char c = s[i];
-        if (c != '<' && c != '&') {
+        if (c != '<' && c != '&' && i != pp.cut_from) {
             i++;
             continue;
         }
         if (buf_append(out, s + run, i - run) < 0)
             return -1;
         size_t next;
-        if (c == '&') {
+        if (i == pp.cut_from) {
+            next = pp.cut_to;
+            pp.cut_from = pp.cut_to = (size_t)-1;
+        } else if (c == '&') {
             if (rewrite_amp(&pp, s, n, i, out, &next, bozo) < 0)
                 return -1;
         } else if (i + 4 <= n && !memcmp(s + i, "<!--", 4)) {
@@ -235,9 +305,13 @@ int feed_prepass(const char *s, size_t n, struct buf *out, int *bozo)
                 return -1;
         } else if (!seen_root && i + 9 <= n && !strncasecmp(s + i, "<!DOCTYPE", 9)) {
             next = skip_doctype(&pp, s, n, i);
+        } else if (i + 1 < n &&
+                   (is_name_start((unsigned char)s[i + 1]) || (s[i + 1] == '/' && seen_root))) {
+            seen_root = 1;
+            next = i + 1;
+            if (tag_open(&pp, s, n, i, out, bozo) < 0)
+                return -1;
         } else {
-            if (i + 1 < n && is_name_start((unsigned char)s[i + 1]))
-                seen_root = 1;
             next = i + 1;
             if (buf_putc(out, '<') < 0)
                 return -1;
