@@ -65,6 +65,40 @@ int match_result_json(const struct match_result *r, const char *file, char **jso
 /* Comma list of the covered paragraphs ("3,4,5"), malloc'd; caller frees. */
 char *match_paragraph_list(const struct match_result *r);
 
+/* ---- many canonical texts at once ---- */
+
+/*
+ * An index over all canonical texts: matching an article costs about its
+ * length plus the few canonicals it may cover, not one full comparison per
+ * canonical. The article is decoded, its language detected and its words
+ * tokenised once. Results are those of match_article on each canonical
+ * (same score, paragraphs, passages). Not thread-safe: matching reuses
+ * scratch memory inside the index.
+ */
+struct match_index;
+
+int match_index_new(struct match_index **out, char *err, size_t errsz);
+void match_index_free(struct match_index *idx); /* accepts NULL */
+
+/* Prepares text (as match_canon_new) under name (copied); *id (may be NULL)
+ * receives its number, 0, 1, 2... in order of addition. */
+int match_index_add(struct match_index *idx, const char *name, const char *text, size_t *id,
+                    char *err, size_t errsz);
+size_t match_index_count(const struct match_index *idx);
+const char *match_index_name(const struct match_index *idx, size_t id); /* NULL if no such id */
+/* The prepared canonical, for match_article (owned by the index). */
+const struct match_canon *match_index_canon(const struct match_index *idx, size_t id);
+
+/* Called once per canonical the article covers (score >= threshold), in
+ * order of id; r is valid during the call only. Return -1 to stop. */
+typedef int (*match_index_cb)(void *arg, size_t id, const struct match_result *r);
+
+/* Matches article against every canonical of idx. Canonicals whose score
+ * cannot reach threshold are skipped unscored; give the lowest threshold of
+ * interest (e.g. the lowest per-text min_score) and filter in cb. */
+int match_index_article(struct match_index *idx, const char *article, double threshold,
+                        match_index_cb cb, void *arg, char *err, size_t errsz);
+
 /* ---- word-level diff ---- */
 
 struct diff_summary {
@@ -78,5 +112,37 @@ struct diff_summary {
 int diff_words(const char *old_text, const char *new_text, struct diff_summary *out, char *err,
                size_t errsz);
 void diff_summary_clear(struct diff_summary *d);
+
+/* The same word diff as operations on the original texts, for rendering
+ * (presswatch diff) and for finding the changed sentence. Words are compared
+ * as diff_words compares them; equal runs are given from the new text. */
+enum diff_kind { DIFF_SAME, DIFF_DEL, DIFF_ADD };
+
+struct diff_op {
+    enum diff_kind kind;
+    size_t start, end; /* bytes of the words, in old_text for DIFF_DEL, else in new_text */
+    size_t gap_end;    /* end of the white space after them, in the same text */
+};
+
+struct diff_ops {
+    struct diff_op *v; /* in text order; a DEL comes before the ADD that replaces it */
+    size_t n;
+    size_t words_added;
+    size_t words_removed;
+    int exact; /* 0: too different to align word by word; the changed middle is one DEL and one
+                  ADD, and the word counts ignore order */
+};
+
+/* Fills *out (release with diff_ops_clear). NULL texts are empty. 0 or -1. */
+int diff_ops_words(const char *old_text, const char *new_text, struct diff_ops *out, char *err,
+                   size_t errsz);
+void diff_ops_clear(struct diff_ops *d); /* accepts NULL */
+
+/* The sentence holding the first change, in the new text (in the old one
+ * when the change only removed words), on one line, at most about max bytes
+ * (cut on UTF-8 boundaries, marked "..."). malloc'd; NULL when nothing
+ * changed or on OOM. */
+char *diff_first_sentence(const char *old_text, const char *new_text, const struct diff_ops *ops,
+                          size_t max);
 
 #endif

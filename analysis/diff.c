@@ -344,3 +344,244 @@ oom:
     diff_summary_clear(out);
     return pw_err(err, errsz, "out of memory comparing versions");
 }
+
+/* ---- the diff as operations on the original texts, for rendering ---- */
+
+/* Rendering wants word detail on long pages too: time is O((n + m) * D) with
+ * D capped by MYERS_MAX_D, so a larger middle stays well under a second. */
+enum { OPS_MAX_TOKENS = 400000 };
+
+/* Raw word boundaries: ASCII white space and U+00A0 (the extractor's texts
+ * keep no other kind). */
+static size_t space_len(const char *t, size_t i)
+{
+    unsigned char c = (unsigned char)t[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
+        return 1;
+    if (c == 0xC2 && (unsigned char)t[i + 1] == 0xA0)
+        return 2;
+    return 0;
+}
+
+/* The key a raw word is compared by: what split_words keeps of it after
+ * text_normalize. Pure ASCII words skip the Unicode machinery. A word of
+ * punctuation only is compared as it is, so that it still has a place. */
+static int word_key(const char *w, size_t n, uint64_t *h)
+{
+    char small[64];
+    char *norm = NULL;
+    const char *k;
+    size_t kn, ascii = 1;
+    for (size_t i = 0; i < n && ascii; i++)
+        ascii = !((unsigned char)w[i] & 0x80);
+    if (ascii && n <= sizeof small) {
+        kn = 0;
+        for (size_t i = 0; i < n; i++)
+            if (w[i] != '*' && w[i] != '_')
+                small[kn++] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] + 32 : w[i]);
+        k = small;
+    } else {
+        if (!(norm = text_normalize(w, n)))
+            return -1;
+        k = norm;
+        kn = strlen(norm);
+    }
+    size_t ks = 0, ke = kn;
+    while (ks < ke && is_trim((unsigned char)k[ks]))
+        ks++;
+    while (ke > ks && is_trim((unsigned char)k[ke - 1]))
+        ke--;
+    *h = ks < ke ? hash_bytes(k + ks, ke - ks) : hash_bytes(k, kn) ^ 0x9e3779b97f4a7c15ULL;
+    free(norm);
+    return 0;
+}
+
+static int split_raw(const char *t, size_t n, struct dtoks *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && space_len(t, i) > 0)
+            i += space_len(t, i);
+        if (i >= n)
+            break;
+        size_t s = i;
+        while (i < n && space_len(t, i) == 0)
+            i++;
+        if (out->n == out->cap) {
+            size_t cap = out->cap ? out->cap * 2 : 256;
+            struct dtok *v = realloc(out->v, cap * sizeof *v);
+            if (!v)
+                return -1;
+            out->v = v;
+            out->cap = cap;
+        }
+        if (word_key(t + s, i - s, &out->v[out->n].h) < 0)
+            return -1;
+        out->v[out->n].start = (uint32_t)s;
+        out->v[out->n].end = (uint32_t)i;
+        out->n++;
+    }
+    return 0;
+}
+
+/* Appends the op covering tokens [t0, t1) of one side; merges with the
+ * previous op of the same kind. */
+static int op_add(struct diff_ops *d, size_t *cap, enum diff_kind kind, const struct dtoks *t,
+                  size_t len, size_t t0, size_t t1)
+{
+    if (t0 >= t1)
+        return 0;
+    size_t end = t->v[t1 - 1].end, gap = t1 < t->n ? t->v[t1].start : len;
+    if (d->n && d->v[d->n - 1].kind == kind) {
+        d->v[d->n - 1].end = end;
+        d->v[d->n - 1].gap_end = gap;
+        return 0;
+    }
+    if (d->n == *cap) {
+        size_t c = *cap ? *cap * 2 : 16;
+        struct diff_op *v = realloc(d->v, c * sizeof *v);
+        if (!v)
+            return -1;
+        d->v = v;
+        *cap = c;
+    }
+    d->v[d->n++] = (struct diff_op){kind, t->v[t0].start, end, gap};
+    return 0;
+}
+
+void diff_ops_clear(struct diff_ops *d)
+{
+    if (!d)
+        return;
+    free(d->v);
+    memset(d, 0, sizeof *d);
+}
+
+int diff_ops_words(const char *old_text, const char *new_text, struct diff_ops *out, char *err,
+                   size_t errsz)
+{
+    struct dtoks a = {0}, b = {0};
+    struct hunks hs = {0};
+    size_t cap = 0;
+    const char *ot = old_text ? old_text : "", *nt = new_text ? new_text : "";
+    size_t olen = strlen(ot), nlen = strlen(nt);
+    memset(out, 0, sizeof *out);
+    if (olen > UINT32_MAX || nlen > UINT32_MAX)
+        return pw_err(err, errsz, "text too long to compare");
+    if (split_raw(ot, olen, &a) < 0 || split_raw(nt, nlen, &b) < 0)
+        goto oom;
+    size_t pre = 0, suf = 0;
+    while (pre < a.n && pre < b.n && a.v[pre].h == b.v[pre].h)
+        pre++;
+    size_t maxsuf = (a.n < b.n ? a.n : b.n) - pre;
+    while (suf < maxsuf && a.v[a.n - 1 - suf].h == b.v[b.n - 1 - suf].h)
+        suf++;
+    size_t n = a.n - pre - suf, m = b.n - pre - suf;
+    int exact = 1;
+    if (n && m) {
+        exact = n + m <= OPS_MAX_TOKENS ? myers(a.v + pre, n, b.v + pre, m, &hs) : 0;
+        if (exact < 0)
+            goto oom;
+    } else if (n || m) {
+        hs.v = malloc(sizeof *hs.v);
+        if (!hs.v)
+            goto oom;
+        hs.v[0] = (struct hunk){0, n, 0, m};
+        hs.n = 1;
+    }
+    if (!exact) {
+        /* Too different to align word by word: the whole middle changed. */
+        if (multiset_diff(a.v + pre, n, b.v + pre, m, &out->words_removed, &out->words_added) < 0)
+            goto oom;
+        free(hs.v);
+        if (!(hs.v = malloc(sizeof *hs.v)))
+            goto oom;
+        hs.v[0] = (struct hunk){0, n, 0, m};
+        hs.n = 1;
+    }
+    out->exact = exact;
+    /* Walk both sides: equal runs between hunks are shown from the new text. */
+    size_t bi = 0;
+    int rc = op_add(out, &cap, DIFF_SAME, &b, nlen, 0, pre);
+    for (size_t i = 0; i < hs.n && !rc; i++) {
+        const struct hunk *h = &hs.v[i];
+        rc |= op_add(out, &cap, DIFF_SAME, &b, nlen, pre + bi, pre + h->b0);
+        rc |= op_add(out, &cap, DIFF_DEL, &a, olen, pre + h->a0, pre + h->a1);
+        rc |= op_add(out, &cap, DIFF_ADD, &b, nlen, pre + h->b0, pre + h->b1);
+        if (exact) {
+            out->words_removed += h->a1 - h->a0;
+            out->words_added += h->b1 - h->b0;
+        }
+        bi = h->b1;
+    }
+    rc |= op_add(out, &cap, DIFF_SAME, &b, nlen, pre + bi, b.n);
+    if (rc)
+        goto oom;
+    free(a.v);
+    free(b.v);
+    free(hs.v);
+    return 0;
+oom:
+    free(a.v);
+    free(b.v);
+    free(hs.v);
+    diff_ops_clear(out);
+    return pw_err(err, errsz, "out of memory comparing versions");
+}
+
+static int sentence_end(const char *t, size_t i)
+{
+    return (t[i] == '.' || t[i] == '!' || t[i] == '?') &&
+           (t[i + 1] == '\0' || space_len(t, i + 1) > 0);
+}
+
+char *diff_first_sentence(const char *old_text, const char *new_text, const struct diff_ops *ops,
+                          size_t max)
+{
+    size_t k = 0;
+    while (k < ops->n && ops->v[k].kind == DIFF_SAME)
+        k++;
+    if (k == ops->n || max < 8)
+        return NULL;
+    /* Show the new wording; a pure removal shows the sentence it left. */
+    const struct diff_op *op = &ops->v[k];
+    if (op->kind == DIFF_DEL && k + 1 < ops->n && ops->v[k + 1].kind == DIFF_ADD)
+        op = &ops->v[k + 1];
+    const char *t = op->kind == DIFF_DEL ? old_text : new_text;
+    if (!t)
+        return NULL;
+    size_t s = op->start, e = op->end, len = strlen(t);
+    while (s > 0 && t[s - 1] != '\n' && !sentence_end(t, s - 1))
+        s--;
+    while (s < op->start && space_len(t, s))
+        s++;
+    while (e < len && t[e] != '\n' && !sentence_end(t, e))
+        e++;
+    if (e < len && t[e] != '\n')
+        e++; /* keep the full stop */
+    /* A long sentence: start shortly before the change, so it shows. */
+    int head_cut = 0, tail_cut = 0;
+    if (e - s > max && op->start > s + max / 3) {
+        s = op->start - max / 3;
+        while (s < op->start && ((unsigned char)t[s] & 0xC0) == 0x80)
+            s++;
+        head_cut = 1;
+    }
+    if (e - s > max) {
+        e = s + max;
+        while (e > s && ((unsigned char)t[e] & 0xC0) == 0x80)
+            e--;
+        tail_cut = 1;
+    }
+    struct buf b = BUF_INIT;
+    int rc = head_cut ? buf_puts(&b, "...") : 0;
+    for (size_t i = s; i < e && !rc; i++)
+        rc = buf_putc(&b, t[i] == '\n' || t[i] == '\t' || t[i] == '\r' ? ' ' : t[i]);
+    if (!rc && tail_cut)
+        rc = buf_puts(&b, "...");
+    if (rc) {
+        buf_free(&b);
+        return NULL;
+    }
+    return buf_detach(&b);
+}

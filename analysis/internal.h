@@ -7,42 +7,99 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct match_result;
+
+enum {
+    KEY_CPS = 6,          /* stem prefix kept: joins inflections and end typos */
+    SENT_MAX_TOKENS = 80, /* longer runs without punctuation are cut */
+    WORD_MAX_BYTES = 256, /* longer "words" are hashed by their prefix */
+    PASSAGE_MAX_BYTES = 1200
+};
+#define TEXT_MAX ((size_t)16 * 1024 * 1024) /* offsets are 32-bit; larger input is cut */
+#define NONE UINT32_MAX
+
+/* ---- hashing and maps (kmap.c) ---- */
+
+uint64_t an_fnv(const void *p, size_t n);
+uint64_t an_mix3(uint64_t a, uint64_t b, uint64_t c);
+
+/* Open-addressing map from a 64-bit hash to the head of a posting chain. */
+struct kmap {
+    uint64_t *keys; /* 0 = empty slot; hash 0 is stored as 1 */
+    uint32_t *head;
+    size_t cap, n;
+};
+
+struct post {
+    uint32_t val;
+    uint32_t next;
+};
+
+struct posts {
+    struct post *v;
+    size_t n, cap;
+};
+
+void kmap_free(struct kmap *m);
+int kmap_init(struct kmap *m, size_t expect); /* sized once: expect keys at most */
+uint32_t kmap_get(const struct kmap *m, uint64_t key);
+/* Prepends val to key's chain (ps NULL: only records the key). -1 when full or OOM. */
+int kmap_add(struct kmap *m, struct posts *ps, uint64_t key, uint32_t val);
+/* Sets the chain head of a key already in the map (chains kept elsewhere). */
+void kmap_set_head(struct kmap *m, uint64_t key, uint32_t head);
+/* Like kmap_add, but grows the map when needed. */
+int kmap_add_grow(struct kmap *m, struct posts *ps, uint64_t key, uint32_t val);
+
+/* ---- cross-language keys (xlang.c, lexicon.c) ---- */
+
 /* Latin letters of other languages follow different spelling rules. */
 enum xl_rules { XL_SLAVIC, XL_ENGLISH, XL_GERMANIC_ROMANCE };
 
 enum xl_rules xl_rules_for(const char *lang);
 
-/* The built-in lexicon as a hash map: built once per owner, read-only. */
+/* The built-in lexicon, number words, negations and reporting cues as one
+ * hash map of word prefixes: built once per owner, read-only after. */
 struct xl_lex;
 int xl_lex_new(struct xl_lex **out); /* -1 on OOM */
 void xl_lex_free(struct xl_lex *l);  /* accepts NULL */
 
+/* What a word says beyond its stem, found in one pass over its prefixes. */
+struct xl_feat {
+    uint64_t xkey;        /* cross-language key, 0 when not asked for or no letters */
+    int num;              /* value of a number or number word, else 0 */
+    unsigned char neg;    /* negation particle ("не", "not", "nicht", ...) */
+    unsigned char report; /* attributes speech ("заяви", "said", "according") */
+};
+
 /*
- * A key that survives translation between related languages and alphabets:
- * a concept id when the word is in the built-in lexicon of news vocabulary,
- * the digits for a number, else a sound-class skeleton of the word's first
- * consonants ("информационной" and "information" both give A-N-P-R).
- * word is folded UTF-8 (lower case). Returns 0 for words with no letters.
+ * Features of word (folded UTF-8, lower case, n bytes). The cross-language
+ * key (when want_xkey) survives translation between related languages and
+ * alphabets: a concept id when the word is in the built-in lexicon of news
+ * vocabulary, the digits for a number, else a sound-class skeleton of the
+ * word's first consonants ("информационной" and "information" both give
+ * A-N-P-R). German compounds take the concept of their last listed part.
  */
-uint64_t xl_key(const struct xl_lex *lex, const char *word, size_t n, enum xl_rules rules);
-
-/* Value 1..12 of a number word ("четири", "four", "vier") or a digit string,
- * 0 when not a number. */
-int xl_number(const char *word, size_t n);
-
-/* True for a negation particle ("не", "not", "nicht", ...). */
-int xl_negation(const char *word, size_t n);
-
-/* True for a verb or phrase head that attributes speech ("заяви",
- * "said", "according", ...). */
-int xl_reporting(const char *word, size_t n);
+void xl_word(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules rules, int want_xkey,
+             struct xl_feat *out);
 
 /* Bytes of text that belong to the article body: scraped pages end with
  * share widgets, comment counters and other headlines, which start at a
  * short line such as "Сподели:" or "Comments (0)". */
 size_t xl_body_len(const char *text, size_t len);
 
-/* ---- tokens (match.c) ---- */
+/* ---- shared read-only resources ---- */
+
+/* Built once and shared by every canonical of an index (or owned by one
+ * canonical of the per-text API). */
+struct an_shared {
+    struct kmap stop; /* function words: no weight */
+    struct xl_lex *lex;
+};
+
+int an_shared_init(struct an_shared *sh); /* -1 on OOM; clear it anyway */
+void an_shared_clear(struct an_shared *sh);
+
+/* ---- tokens (tokenize.c) ---- */
 
 struct tok {
     uint64_t word;       /* hash of the folded word */
@@ -50,7 +107,7 @@ struct tok {
     uint32_t start, end; /* bytes in the source text */
     uint32_t sent;
     uint32_t para; /* canonical only: 1-based */
-    uint64_t xkey; /* cross-language key (xl_key), 0 when not computed */
+    uint64_t xkey; /* cross-language key, 0 when not computed */
     int num;       /* value of a number or number word, else 0 */
     unsigned char content, neg, upper, report;
 };
@@ -60,6 +117,70 @@ struct toks {
     size_t n, cap;
     uint32_t nsent;
 };
+
+/* One stemmer per script, so that a Latin name in a Russian text or a page
+ * whose widgets fooled the language guess still stems its words. Either may
+ * be NULL: keys are then word prefixes. */
+struct tokenizer {
+    struct sb_stemmer *cyr, *lat;
+    const struct kmap *stop;
+    const struct xl_lex *lex; /* always set: numbers, negation, reporting */
+    int want_xkey;            /* compute cross-language keys */
+    enum xl_rules rules;
+};
+
+/* Stemmers for a text in lang; fallback (the canonical's language) decides
+ * for the script lang does not use. Returns -1 on OOM. */
+int tokenizer_init(struct tokenizer *tz, const char *lang, const char *fallback,
+                   const struct an_shared *sh);
+void tokenizer_clear(struct tokenizer *tz);
+/* Names of the stemmers tokenizer_init picks (for caching tokenisations). */
+void tokenizer_stemmers(const char *lang, const char *fallback, const char **cyr, const char **lat);
+/* Words of text[0..len) with sentence numbers; out is reset first. */
+int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct toks *out);
+
+/* ---- canonical (canon.c) and article (match.c) ---- */
+
+struct csent {
+    uint32_t first, last; /* token range, inclusive */
+    uint32_t nkeys;       /* distinct content keys */
+    uint32_t para;        /* paragraph holding most of its content */
+    double xw;            /* summed weight of its distinct cross-language keys */
+};
+
+struct match_canon {
+    char *text; /* the raw canonical, for passages */
+    size_t len;
+    char lang[8];
+    struct toks t;
+    struct csent *sents;
+    size_t nparas;
+    uint32_t *ctok; /* indices of weighted content tokens, in order */
+    size_t nctok;
+    unsigned char *weighted; /* per paragraph (index 1..nparas): counts for the score */
+    const struct an_shared *sh;
+    struct an_shared *own_sh; /* set when sh is this canonical's own */
+    struct kmap bykey;        /* content key -> sentences (distinct per sentence) */
+    struct kmap shingles;     /* 3 keys -> ctok position of the first */
+    struct posts key_posts, sh_posts;
+    struct kmap byx; /* cross-language key -> sentences (distinct per sentence) */
+    struct posts x_posts;
+};
+
+/* Prepares a canonical using shared resources sh (borrowed; must outlive it). */
+int canon_build(const char *text, const struct an_shared *sh, struct match_canon **out, char *err,
+                size_t errsz);
+
+/* log(1 + sentences / sentences holding key). */
+double canon_x_weight(const struct match_canon *c, uint64_t key);
+
+/*
+ * Scores the tokenised article a (text article[0..len), language lang)
+ * against c. cross: a is in another language than c (keys are cross-language
+ * keys). out->lang is left as the caller set it.
+ */
+int match_tokens(const struct match_canon *c, const char *article, size_t len, const struct toks *a,
+                 int cross, double threshold, struct match_result *out, char *err, size_t errsz);
 
 /* What changed between a canonical sentence c[0..nc) and the article's
  * passage a[0..na): numbers, and within one language negation.

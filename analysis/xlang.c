@@ -21,7 +21,7 @@
 size_t xl_lexicon_rows(void);
 const char *const *xl_lexicon_row(size_t i);
 
-enum { SKEL_MAX = 4, LEX_MAX_CPS = 14 };
+enum { SKEL_MAX = 4, LEX_MAX_CPS = 20, COMPOUND_MIN_CPS = 4 };
 
 enum xl_rules xl_rules_for(const char *lang)
 {
@@ -45,13 +45,52 @@ static uint64_t hash(const void *p, size_t n, uint64_t seed)
 
 /* ---- lexicon ---- */
 
+/* One map of word prefixes: concept rows (lexicon.c), number words,
+ * negations (whole words) and reporting cues (prefixes). */
+struct lex_ent {
+    uint32_t row;        /* concept row + 1, 0 = none */
+    unsigned char whole; /* the concept needs the whole word (short prefixes) */
+    unsigned char num;   /* number word value, whole word only */
+    unsigned char neg;   /* negation, whole word only */
+    unsigned char report;
+};
+
 struct xl_lex {
     uint64_t *keys; /* 0 = empty */
-    uint32_t *vals; /* concept row + 1; high bit: whole word only */
+    struct lex_ent *vals;
     size_t cap;
 };
 
-#define WHOLE_WORD 0x80000000u
+/* clang-format off */
+static const char *const number_words[][24] = {
+    {"один", "одна", "одно", "едно", "един", "една", "jedan", "један", "jedna", "one", "eins", "un", "une", NULL},
+    {"два", "две", "двух", "двама", "dva", "dve", "двije", "two", "zwei", "deux", NULL},
+    {"три", "трех", "трима", "tri", "трох", "three", "drei", "trois", NULL},
+    {"четыре", "четырех", "четири", "чотири", "чотирьох", "četiri", "cetiri", "чатыры", "four", "vier", "quatre", NULL},
+    {"пять", "пяти", "пет", "п'ять", "pet", "five", "fünf", "cinq", NULL},
+    {"шесть", "шест", "šest", "six", "sechs", NULL},
+    {"семь", "седем", "сім", "седам", "sedam", "seven", "sieben", "sept", NULL},
+    {"восемь", "осем", "вісім", "осам", "osam", "eight", "acht", "huit", NULL},
+    {"девять", "девет", "дев'ять", "devet", "nine", "neun", "neuf", NULL},
+    {"десять", "десет", "deset", "ten", "zehn", "dix", NULL},
+};
+static const char *const negations[] = {
+    "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
+    "never", "not",    "no",    "nicht",   "kein",   "keine",  "nie",  "pas",  "jamais",
+    "nikad", "никада", "никад", "ніяк",    "n't",    "none",   "nein", "без",  NULL};
+/* Prefixes of words that attribute speech to someone. */
+static const char *const reporting[] = {
+    "заяв",     "сказа",    "сообщ",    "отмет",     "подчерк",  "написа",   "слова",
+    "заяви",    "каза",     "посоч",    "подчерта",  "според",   "настоява", "добави",
+    "уверява",  "изтъкн",   "повідом",  "зазнач",    "рекао",    "изјав",    "izjav",
+    "навео",    "naveo",    "према",    "prema",     "рече",     "истакна",  "said",
+    "says",     "stated",   "told",     "according", "added",    "wrote",    "quoted",
+    "sagte",    "erklärt",  "laut",     "betont",    "déclar",   "selon",    "affirm",
+    "souligné", "цитира",   "цитує",    "цитирует",  "предложи", "призва",   "предлож",
+    "пропону",  "предлага", "proposed", "urged",     "called",   "kremlin",  "кремл",
+    "кремъл",   "заявлен",  "изявлен",  "statement", "предлаг",  "proposal", "vorgeschlag",
+    "proposé",  "propos",   "запропон", "predlož",   "предложи", NULL};
+/* clang-format on */
 
 static size_t cps(const char *s, size_t n)
 {
@@ -70,9 +109,20 @@ void xl_lex_free(struct xl_lex *l)
     free(l);
 }
 
+static struct lex_ent *lex_slot(struct xl_lex *l, const char *w)
+{
+    uint64_t k = hash(w, strlen(w), 0);
+    size_t i = (size_t)(k ^ (k >> 31)) & (l->cap - 1);
+    while (l->keys[i] && l->keys[i] != k)
+        i = (i + 1) & (l->cap - 1);
+    l->keys[i] = k;
+    return &l->vals[i];
+}
+
 int xl_lex_new(struct xl_lex **out)
 {
-    size_t n = 0;
+    size_t n = sizeof negations / sizeof negations[0] + sizeof reporting / sizeof reporting[0] +
+               sizeof number_words / sizeof number_words[0][0];
     for (size_t r = 0; r < xl_lexicon_rows(); r++)
         for (const char *const *w = xl_lexicon_row(r); *w; w++)
             n++;
@@ -90,43 +140,59 @@ int xl_lex_new(struct xl_lex **out)
     }
     for (size_t r = 0; r < xl_lexicon_rows(); r++)
         for (const char *const *w = xl_lexicon_row(r); *w; w++) {
-            size_t wl = strlen(*w);
-            uint64_t k = hash(*w, wl, 0);
-            size_t i = (size_t)(k ^ (k >> 31)) & (l->cap - 1);
-            while (l->keys[i] && l->keys[i] != k)
-                i = (i + 1) & (l->cap - 1);
-            if (l->keys[i])
+            struct lex_ent *e = lex_slot(l, *w);
+            if (e->row)
                 continue; /* the first row listing a prefix keeps it */
-            l->keys[i] = k;
+            e->row = (uint32_t)(r + 1);
             /* Short prefixes would catch unrelated words. */
-            l->vals[i] = (uint32_t)(r + 1) | (cps(*w, wl) <= 3 ? WHOLE_WORD : 0);
+            e->whole = cps(*w, strlen(*w)) <= 3;
         }
+    for (size_t r = 0; r < sizeof number_words / sizeof number_words[0]; r++)
+        for (const char *const *w = number_words[r]; *w; w++)
+            lex_slot(l, *w)->num = (unsigned char)(r + 1);
+    for (const char *const *w = negations; *w; w++)
+        lex_slot(l, *w)->neg = 1;
+    for (const char *const *w = reporting; *w; w++)
+        lex_slot(l, *w)->report = 1;
     *out = l;
     return 0;
 }
 
-static uint32_t lex_get(const struct xl_lex *l, const char *w, size_t n)
+static const struct lex_ent *lex_get(const struct xl_lex *l, uint64_t k)
 {
-    uint64_t k = hash(w, n, 0);
     size_t i = (size_t)(k ^ (k >> 31)) & (l->cap - 1);
     while (l->keys[i] && l->keys[i] != k)
         i = (i + 1) & (l->cap - 1);
-    return l->keys[i] ? l->vals[i] : 0;
+    return l->keys[i] ? &l->vals[i] : NULL;
 }
 
-/* Row of the longest listed prefix of word, or 0. */
-static uint32_t lex_lookup(const struct xl_lex *l, const char *w, size_t n)
+/* Walks the prefixes of w[0..n) (up to LEX_MAX_CPS code points) with one
+ * running hash. Sets the features found and returns the concept row of the
+ * longest listed prefix, or 0. */
+static uint32_t lex_scan(const struct xl_lex *l, const char *w, size_t n, struct xl_feat *f)
 {
-    size_t ends[LEX_MAX_CPS + 1], ne = 0;
-    for (size_t i = 1; i <= n && ne <= LEX_MAX_CPS; i++)
-        if (i == n || ((unsigned char)w[i] & 0xC0) != 0x80)
-            ends[ne++] = i;
-    for (size_t e = ne; e-- > 1;) {
-        uint32_t v = lex_get(l, w, ends[e]);
-        if (v && (!(v & WHOLE_WORD) || ends[e] == n))
-            return v & ~WHOLE_WORD;
+    uint64_t h = 1469598103934665603ULL;
+    uint32_t row = 0;
+    size_t ncp = 0;
+    for (size_t i = 0; i < n && ncp < LEX_MAX_CPS; i++) {
+        h ^= (unsigned char)w[i];
+        h *= 1099511628211ULL;
+        if (i + 1 < n && ((unsigned char)w[i + 1] & 0xC0) == 0x80)
+            continue;
+        ncp++;
+        const struct lex_ent *e = lex_get(l, h ? h : 1);
+        if (!e)
+            continue;
+        int whole = i + 1 == n;
+        if (e->row && (!e->whole || whole))
+            row = e->row;
+        if (whole) {
+            f->num = f->num ? f->num : e->num;
+            f->neg |= e->neg;
+        }
+        f->report |= e->report;
     }
-    return 0;
+    return row;
 }
 
 /* ---- sound skeleton ---- */
@@ -263,92 +329,68 @@ static uint64_t skeleton(const char *w, size_t n, enum xl_rules rules)
     return hash(sk, k, 0x5A);
 }
 
-/* ---- numbers, negation, reporting ---- */
+/* ---- one word ---- */
 
-static int word_is(const char *w, size_t n, const char *const *list)
+static int digits_value(const char *w, size_t n)
 {
-    for (; *list; list++)
-        if (strlen(*list) == n && !memcmp(*list, w, n))
-            return 1;
-    return 0;
-}
-
-int xl_number(const char *w, size_t n)
-{
-    /* clang-format off */
-    static const char *const words[][24] = {
-        {"один", "одна", "одно", "едно", "един", "една", "jedan", "један", "jedna", "една", "one", "eins", "un", "une", NULL},
-        {"два", "две", "двух", "двама", "dva", "dve", "двije", "two", "zwei", "deux", NULL},
-        {"три", "трех", "трёх", "трима", "tri", "трох", "three", "drei", "trois", NULL},
-        {"четыре", "четырех", "четири", "чотири", "чотирьох", "četiri", "cetiri", "чатыры", "four", "vier", "quatre", NULL},
-        {"пять", "пяти", "пет", "п'ять", "pet", "five", "fünf", "cinq", NULL},
-        {"шесть", "шест", "šest", "six", "sechs", NULL},
-        {"семь", "седем", "сім", "седам", "sedam", "seven", "sieben", "sept", NULL},
-        {"восемь", "осем", "вісім", "осам", "osam", "eight", "acht", "huit", NULL},
-        {"девять", "девет", "дев'ять", "devet", "nine", "neun", "neuf", NULL},
-        {"десять", "десет", "deset", "ten", "zehn", "dix", NULL},
-    };
-    /* clang-format on */
-    if (n && (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9') {
-        int v = 0;
-        for (size_t i = 0; i < n && i < 9; i++) {
-            if (w[i] < '0' || w[i] > '9')
-                return v > 0 ? v : 0;
-            v = v * 10 + (w[i] - '0');
-        }
-        return v;
+    int v = 0;
+    for (size_t i = 0; i < n && i < 9; i++) {
+        if (w[i] < '0' || w[i] > '9')
+            break;
+        v = v * 10 + (w[i] - '0');
     }
-    for (size_t r = 0; r < sizeof words / sizeof words[0]; r++)
-        if (word_is(w, n, words[r]))
-            return (int)r + 1;
-    return 0;
+    return v;
 }
 
-int xl_negation(const char *w, size_t n)
+/* A long word whose lexicon concept is not at its start: a compound
+ * ("Cybersicherheitsabkommen") takes the concept of its last listed part. */
+static uint32_t compound_row(const struct xl_lex *l, const char *w, size_t n)
 {
-    static const char *const neg[] = {
-        "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
-        "never", "not",    "no",    "nicht",   "kein",   "keine",  "nie",  "pas",  "jamais",
-        "nikad", "никада", "никад", "ніяк",    "n't",    "none",   "nein", "без",  NULL};
-    return word_is(w, n, neg);
-}
-
-int xl_reporting(const char *w, size_t n)
-{
-    static const char *const cues[] = {
-        "заяв",     "сказа",    "сообщ",    "отмет",     "подчерк",  "написа",   "слова",
-        "заяви",    "каза",     "посоч",    "подчерта",  "според",   "настоява", "добави",
-        "уверява",  "изтъкн",   "повідом",  "зазнач",    "рекао",    "изјав",    "izjav",
-        "навео",    "naveo",    "према",    "prema",     "рече",     "истакна",  "said",
-        "says",     "stated",   "told",     "according", "added",    "wrote",    "quoted",
-        "sagte",    "erklärt",  "laut",     "betont",    "déclar",   "selon",    "affirm",
-        "souligné", "цитира",   "цитує",    "цитирует",  "предложи", "призва",   "предлож",
-        "пропону",  "предлага", "proposed", "urged",     "called",   "kremlin",  "кремл",
-        "кремъл",   "заявлен",  "изявлен",  "statement", NULL};
-    for (const char *const *c = cues; *c; c++) {
-        size_t cl = strlen(*c);
-        if (cl <= n && !memcmp(*c, w, cl))
-            return 1;
+    uint32_t row = 0;
+    struct xl_feat dummy = {0};
+    size_t ncp = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (((unsigned char)w[i] & 0xC0) == 0x80)
+            continue;
+        ncp++;
+        if (ncp < COMPOUND_MIN_CPS || cps(w + i, n - i) < COMPOUND_MIN_CPS)
+            continue;
+        uint32_t r = lex_scan(l, w + i, n - i, &dummy);
+        if (r)
+            row = r;
     }
-    return 0;
+    return row;
 }
 
-uint64_t xl_key(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules rules)
+void xl_word(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules rules, int want_xkey,
+             struct xl_feat *f)
 {
+    memset(f, 0, sizeof *f);
     if (!n)
-        return 0;
-    int num = xl_number(w, n);
-    if (num > 0) {
+        return;
+    int digits = (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9';
+    uint32_t row = 0;
+    if (digits)
+        f->num = digits_value(w, n);
+    else
+        row = lex_scan(lex, w, n, f);
+    if (!want_xkey)
+        return;
+    if (f->num > 0) {
         char d[16];
         size_t dl = 0;
-        for (int v = num; v > 0 && dl < sizeof d; v /= 10)
+        for (int v = f->num; v > 0 && dl < sizeof d; v /= 10)
             d[dl++] = (char)('0' + v % 10);
-        return hash(d, dl, 0x23);
+        f->xkey = hash(d, dl, 0x23);
+        return;
     }
-    uint32_t row = lex ? lex_lookup(lex, w, n) : 0;
-    if (row)
-        return hash(&row, sizeof row, 0x4C);
-    return skeleton(w, n, rules);
+    if (!row && !digits && rules == XL_GERMANIC_ROMANCE && cps(w, n) >= 2 * COMPOUND_MIN_CPS)
+        row = compound_row(lex, w, n);
+    if (row) {
+        f->xkey = hash(&row, sizeof row, 0x4C);
+        return;
+    }
+    f->xkey = skeleton(w, n, rules);
 }
 
 /* ---- boilerplate ---- */
