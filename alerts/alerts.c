@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "alerts/internal.h"
 #include "store/store.h"
 
 int alert_kv(struct buf *b, const char *key, const char *value)
@@ -81,10 +82,24 @@ static int collect(const struct store_delivery *d, void *arg)
     return 0;
 }
 
-/* Routine alerts are notices; a feed that failed is a warning. */
-static int severity(const char *kind)
+/* What someone should look at is a notice, a failing feed a warning, and
+ * its recovery only information. */
+int alert_severity(const char *kind)
 {
-    return !strcmp(kind, "feed-error") ? LOG_WARNING : LOG_NOTICE;
+    if (!strcmp(kind, "feed-error"))
+        return LOG_WARNING;
+    if (!strcmp(kind, "feed-recovered"))
+        return LOG_INFO;
+    return LOG_NOTICE;
+}
+
+/* journald when asked for and reachable, else syslog(3). */
+static void to_system_log(const struct alert_sinks *sinks, const char *kind, const char *record)
+{
+    if (sinks->to_journal && alert_journal_send(kind, record, sinks->ident, sinks->facility) == 0)
+        return;
+    if (sinks->to_syslog || sinks->to_journal)
+        syslog(alert_severity(kind), "%s", record);
 }
 
 int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now, int *delivered,
@@ -102,8 +117,7 @@ int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now
         goto done;
     }
     for (size_t i = 0; i < l.n; i++) {
-        if (sinks->to_syslog)
-            syslog(severity(l.v[i].kind), "%s", l.v[i].record);
+        to_system_log(sinks, l.v[i].kind, l.v[i].record);
         if (sinks->to_stderr)
             fprintf(stderr, "alert: %s\n", l.v[i].record);
         if (store_delivery_done(st, l.v[i].id, ALERT_CHANNEL_LOG, now, err, errsz) < 0) {

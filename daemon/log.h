@@ -5,11 +5,22 @@
 #ifndef PW_DAEMON_LOG_H
 #define PW_DAEMON_LOG_H
 
-/* ident is kept by pointer (syslog's rule): pass a string that lives on. */
-void log_init(const char *ident, int to_stderr, int to_syslog);
+/* ident is kept by pointer (syslog's rule): pass a string that lives on.
+ * facility is a syslog facility such as LOG_DAEMON. */
+void log_init(const char *ident, int to_stderr, int to_syslog, int facility);
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Messages less urgent than priority (LOG_ERR .. LOG_DEBUG) are dropped;
+ * the default is LOG_INFO. */
+void log_set_level(int priority);
+/* verbose: log_set_level(LOG_DEBUG); else nothing changes. */
 void log_set_verbose(int verbose);
+
+/* The syslog facility and priority for the config's facility and log_level
+ * indexes (see conf.h). */
+int log_facility_of(int index);
+int log_priority_of(int index);
 
 #endif

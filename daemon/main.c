@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alerts/alerts.h"
 #include "common/buf.h"
 #include "daemon/conf.h"
 #include "daemon/daemon.h"
@@ -12,6 +13,23 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: presswatchd --config FILE [--once] [--foreground] [--verbose]\n");
+}
+
+/* A password others can read is refused now, not at the first alert. */
+static int check_credentials(const struct conf *conf, int foreground)
+{
+    char *user, *password, err[1024];
+    if (!conf->email_to || !conf->smtp_credentials)
+        return 0;
+    if (alert_credentials_load(conf->smtp_credentials, &user, &password, err, sizeof err) < 0) {
+        log_warnx("%s: %s", conf->path, err);
+        if (!foreground)
+            fprintf(stderr, "presswatchd: %s: %s\n", conf->path, err);
+        return -1;
+    }
+    free(user);
+    alert_secret_free(password);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -62,10 +80,13 @@ int main(int argc, char **argv)
     /* The ident string must outlive openlog(): it is kept in main's frame. */
     char ident[64];
     snprintf(ident, sizeof ident, "%s", conf->syslog_ident);
-    log_init(ident, opts.foreground, conf->syslog);
+    log_init(ident, opts.foreground, conf->syslog, log_facility_of(conf->syslog_facility));
+    log_set_level(log_priority_of(conf->log_level));
     log_set_verbose(verbose);
-    if (conf->email_to)
-        log_warnx("%s: email alerts are not delivered yet (email_to is ignored)", config);
+    if (check_credentials(conf, opts.foreground) < 0) {
+        conf_free(conf);
+        return 1;
+    }
 
     struct daemon *d;
     char err[1024];

@@ -68,6 +68,8 @@ void xfer_free(struct xfer *t)
     if (t->easy)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->req_headers);
+    curl_slist_free_all(t->mail_rcpt);
+    buf_free(&t->upload);
     resp_hdrs_free(&t->hdrs);
     buf_free(&t->body);
     free(t->url);

@@ -96,6 +96,28 @@ int fetch_start_req(struct fetch_client *c, const struct fetch_request *req, fet
 int fetch_start(struct fetch_client *c, const char *url, fetch_done_cb cb, void *arg, char *err,
                 size_t errsz);
 
+/* One SMTP submission (RFC 5321) through the same loop and limits. Every
+ * string and the message bytes are copied by fetch_start_mail. */
+struct fetch_mail {
+    const char *url;         /* smtp://host[:port] (STARTTLS) or smtps://host[:port] */
+    const char *from;        /* envelope sender, MAIL FROM */
+    const char *const *rcpt; /* envelope recipients, RCPT TO */
+    size_t nrcpt;
+    const char *username; /* NULL: no AUTH */
+    const char *password;
+    const char *data; /* the whole message, CRLF line ends */
+    size_t len;
+    int insecure; /* smtp:// may go on without STARTTLS when the server offers none */
+};
+
+/* Queues an SMTP transfer: only smtp and smtps are allowed for it, TLS is
+ * verified (the client's ca_file applies), STARTTLS is required on smtp://
+ * unless insecure. The result's ok says the server accepted the message
+ * (status: its last reply code); error says why not. 0, or -1 with err for
+ * a bad URL or argument. */
+int fetch_start_mail(struct fetch_client *c, const struct fetch_mail *m, fetch_done_cb cb,
+                     void *arg, char *err, size_t errsz);
+
 /* Transfers queued or running. */
 size_t fetch_pending(const struct fetch_client *c);
 

@@ -45,10 +45,13 @@ struct xfer {
     int too_big; /* write callback refused more bytes */
     int no_mem;  /* a callback could not allocate */
     struct resp_hdrs hdrs;
-    long hop_status;     /* status of the response whose headers are coming in */
-    int hops;            /* redirect responses seen before it */
-    int temporary_hop;   /* one of them was not 301/308 */
-    char start_err[128]; /* why curl_multi_add_handle failed (failed list) */
+    long hop_status;              /* status of the response whose headers are coming in */
+    int hops;                     /* redirect responses seen before it */
+    int temporary_hop;            /* one of them was not 301/308 */
+    char start_err[128];          /* why curl_multi_add_handle failed (failed list) */
+    struct curl_slist *mail_rcpt; /* SMTP only (fetch_mail.c): envelope recipients */
+    struct buf upload;            /* SMTP only: the message, read by curl from upload_pos */
+    size_t upload_pos;
     char errbuf[CURL_ERROR_SIZE];
 };
 

@@ -43,7 +43,7 @@ static char *deliver_to_file(struct store *st, int *n)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     dup2(fileno(f), 2);
-    struct alert_sinks sinks = {0, 1};
+    struct alert_sinks sinks = {.to_stderr = 1};
     int rc = alerts_deliver(st, &sinks, 1000, n, err, sizeof err);
     fflush(stderr);
     dup2(saved, 2);
