@@ -291,7 +291,7 @@ int main(int argc, char **argv)
           f);
     fclose(f);
     fprintf(c,
-            "[daemon]\ndatabase = %s\nconcurrency = 50\nper_host = 50\nhost_gap = 0\n"
+            "[daemon]\ndatabase = %s\nconcurrency = 50\nper_host = 50\nhost_gap = 0\nfetch_pages = no\n"
             "timeout = 120s\n[alerts]\nsyslog = no\n[canonical statement]\nfile = %s\n",
             db, canon);
     for (int i = 0; i < n; i++) {

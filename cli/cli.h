@@ -14,5 +14,6 @@ int cmd_articles(int argc, char **argv);     /* cli/cmd_db.c */
 int cmd_coverage(int argc, char **argv);     /* cli/cmd_db.c */
 int cmd_extract(int argc, char **argv);      /* cli/cmd_extract.c */
 int cmd_status(int argc, char **argv);       /* cli/cmd_db.c */
+int cmd_diff(int argc, char **argv);         /* cli/cmd_diff.c */
 
 #endif

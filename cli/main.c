@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"coverage", cmd_coverage, "coverage --config FILE [--canonical NAME]"},
     {"extract", cmd_extract, "extract FILE|-                    main text of an HTML page"},
     {"status", cmd_status, "status --config FILE                feed health"},
+    {"diff", cmd_diff, "diff --config FILE [--html] ARTICLE [FROM TO]  word diff of two versions"},
 };
 
 static void usage(FILE *f)

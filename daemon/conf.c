@@ -13,7 +13,18 @@
 #define CANONICAL_MAX_BYTES (8u << 20)
 
 enum sect { S_DAEMON, S_ALERTS, S_CANONICAL, S_FEED };
-enum ktype { T_STR, T_PATH, T_DURATION, T_MSEC, T_INT, T_BOOL, T_SCORE, T_SIZE };
+enum ktype {
+    T_STR,
+    T_PATH,
+    T_DURATION,
+    T_MSEC,
+    T_INT,
+    T_BOOL,
+    T_SCORE,
+    T_SIZE,
+    T_SCHEDULE,
+    T_CHOICE
+};
 
 /* One row per key: where it may appear, its type and bounds, and where it is
  * stored (an offset into struct conf, conf_canonical or conf_feed). */
@@ -23,6 +34,15 @@ struct key {
     enum ktype type;
     long long min, max;
     size_t off;
+};
+
+/* The values of T_CHOICE keys; the index of the value given is stored. */
+static const struct {
+    const char *key, *values;
+} choices[] = {
+    {"log_level", "error,warning,notice,info,debug"},
+    {"syslog_facility", "daemon,user,mail,local0,local1,local2,local3,local4,local5,local6,local7"},
+    {"journal", "auto,no,yes"},
 };
 
 #define C(f) offsetof(struct conf, f)
@@ -39,6 +59,9 @@ static const struct key keys[] = {
     {S_DAEMON, "timeout", T_DURATION, 1, 3600, C(timeout)},
     {S_DAEMON, "max_body", T_SIZE, 1024, 1LL << 31, C(max_body)},
     {S_DAEMON, "user_agent", T_STR, 0, 0, C(user_agent)},
+    {S_DAEMON, "log_level", T_CHOICE, 0, 0, C(log_level)},
+    {S_DAEMON, "fetch_pages", T_BOOL, 0, 1, C(fetch_pages)},
+    {S_DAEMON, "revisit", T_SCHEDULE, 1, 90LL * 86400, C(revisit)},
     {S_ALERTS, "syslog", T_BOOL, 0, 1, C(syslog)},
     {S_ALERTS, "syslog_ident", T_STR, 0, 0, C(syslog_ident)},
     {S_ALERTS, "min_score", T_SCORE, 0, 1, C(min_score)},
@@ -47,6 +70,12 @@ static const struct key keys[] = {
     {S_ALERTS, "email_from", T_STR, 0, 0, C(email_from)},
     {S_ALERTS, "smtp_url", T_STR, 0, 0, C(smtp_url)},
     {S_ALERTS, "smtp_credentials", T_PATH, 0, 0, C(smtp_credentials)},
+    {S_ALERTS, "smtp_insecure", T_BOOL, 0, 1, C(smtp_insecure)},
+    {S_ALERTS, "syslog_facility", T_CHOICE, 0, 0, C(syslog_facility)},
+    {S_ALERTS, "journal", T_CHOICE, 0, 0, C(journal)},
+    {S_ALERTS, "email_digest", T_DURATION, 0, 7LL * 86400, C(email_digest)},
+    {S_ALERTS, "email_max_per_hour", T_INT, 0, 100000, C(email_max_per_hour)},
+    {S_ALERTS, "email_retry", T_DURATION, 1, 86400, C(email_retry)},
     {S_CANONICAL, "file", T_PATH, 0, 0, offsetof(struct conf_canonical, path)},
     {S_FEED, "url", T_STR, 0, 0, offsetof(struct conf_feed, url)},
     {S_FEED, "interval", T_DURATION, 1, 7LL * 86400, offsetof(struct conf_feed, interval)},
@@ -188,6 +217,47 @@ static int read_canonical(struct parser *p, struct conf_canonical *cn)
     return 0;
 }
 
+/* "15m, 1h, 1d": the delays between page fetches ("never": none). Only
+ * [daemon] revisit has this type; it fills conf->revisit and nrevisit. */
+static int parse_schedule(struct parser *p, const struct key *k, const char *value)
+{
+    struct conf *c = p->c;
+    size_t n = 0;
+    if (!strcmp(value, "never")) {
+        c->nrevisit = 0;
+        return 0;
+    }
+    for (const char *s = value; *s;) {
+        char item[32];
+        size_t len = strcspn(s, ",");
+        const char *b = s;
+        s += len + (s[len] == ',');
+        while (len && (*b == ' ' || *b == '\t'))
+            b++, len--;
+        while (len && (b[len - 1] == ' ' || b[len - 1] == '\t'))
+            len--;
+        long long v;
+        if (len == 0 || len >= sizeof item) {
+            perr(p, p->line, "%s: empty or overlong entry in '%s'", k->name, value);
+            return -1;
+        }
+        memcpy(item, b, len);
+        item[len] = '\0';
+        if (conf_parse_duration(item, &v) < 0 || v < k->min || v > k->max) {
+            perr(p, p->line, "%s: bad delay '%s' (use e.g. 15m,1h,1d; each 1s to 90d)", k->name,
+                 item);
+            return -1;
+        }
+        if (n == CONF_MAX_REVISITS) {
+            perr(p, p->line, "%s: more than %d delays", k->name, CONF_MAX_REVISITS);
+            return -1;
+        }
+        c->revisit[n++] = (int)v;
+    }
+    c->nrevisit = n;
+    return 0;
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
     char *base = (char *)p->cur_obj;
@@ -223,6 +293,8 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
             return -1;
         }
         break;
+    case T_SCHEDULE:
+        return parse_schedule(p, k, value);
     case T_SIZE:
         if (parse_size(value, &v) < 0) {
             perr(p, p->line, "%s: bad size '%s' (use e.g. 512k, 16M)", k->name, value);
@@ -252,6 +324,24 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
         }
         *(int *)field = (int)v;
         return 0;
+    case T_CHOICE: {
+        size_t len = strlen(value);
+        int idx = 0;
+        const char *values = "";
+        for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++)
+            if (!strcmp(choices[i].key, k->name))
+                values = choices[i].values;
+        for (const char *c = values; *c; idx++) {
+            size_t n = strcspn(c, ",");
+            if (n == len && !strncasecmp(c, value, n)) {
+                *(int *)field = idx;
+                return 0;
+            }
+            c += n + (c[n] == ',');
+        }
+        perr(p, p->line, "%s: '%s' is not one of %s", k->name, value, values);
+        return -1;
+    }
     case T_SCORE: {
         char *end;
         errno = 0;
@@ -463,7 +553,7 @@ static void validate(struct parser *p)
         if (f->adaptive && f->interval > c->interval_max)
             f->interval = c->interval_max;
         if (f->fetch_pages < 0)
-            f->fetch_pages = 0;
+            f->fetch_pages = c->fetch_pages;
     }
     for (size_t i = 0; i < c->ncanonicals; i++) {
         struct conf_canonical *cn = &c->canonicals[i];
@@ -482,6 +572,12 @@ static void validate(struct parser *p)
     }
     if (c->email_to && !c->smtp_url)
         perr(p, 1, "[alerts] email_to is set but smtp_url is not");
+    if (c->email_to && !c->email_from)
+        perr(p, 1, "[alerts] email_to is set but email_from is not");
+    if (c->smtp_url && strncasecmp(c->smtp_url, "smtp://", 7) != 0 &&
+        strncasecmp(c->smtp_url, "smtps://", 8) != 0)
+        perr(p, 1, "[alerts] smtp_url must be smtp:// (STARTTLS) or smtps://, got '%s'",
+             c->smtp_url);
 }
 
 static char *dir_of(const char *path)
@@ -509,8 +605,14 @@ int conf_load(const char *path, struct conf **out, struct buf *errors)
     c->feed_error_after = 3;
     c->timeout = 60;
     c->max_body = 16LL << 20;
+    c->fetch_pages = 1;
+    static const int revisit[] = {15 * 60, 3600, 3 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400};
+    memcpy(c->revisit, revisit, sizeof revisit);
+    c->nrevisit = sizeof revisit / sizeof revisit[0];
     c->syslog = 1;
     c->min_score = 0.30;
+    c->log_level = 3; /* info */
+    c->email_retry = 60;
     if (!(c->path = strdup(path)) || !(c->syslog_ident = strdup("presswatchd")))
         goto oom;
     p.c = c;

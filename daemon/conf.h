@@ -13,6 +13,8 @@
 
 #include "common/buf.h"
 
+#define CONF_MAX_REVISITS 16
+
 struct conf_canonical {
     char *name;
     char *path; /* resolved against the config file's folder */
@@ -23,9 +25,9 @@ struct conf_canonical {
 struct conf_feed {
     char *name;
     char *url;
-    int interval; /* seconds */
-    int adaptive; /* interval = auto: learnt between interval_min and interval_max */
-    int fetch_pages;
+    int interval;    /* seconds */
+    int adaptive;    /* interval = auto: learnt between interval_min and interval_max */
+    int fetch_pages; /* fetch each new item's page (http/https links) and revisit it */
     int line;
 };
 
@@ -43,15 +45,25 @@ struct conf {
     char *user_agent; /* the full User-Agent, built from contact unless set */
     char *contact;    /* a URL or address for server operators, sent in the User-Agent */
     char *ca_file;    /* CA bundle for TLS; NULL: the system's */
+    int log_level;    /* 0 error, 1 warning, 2 notice, 3 info, 4 debug */
+    int fetch_pages;  /* what feeds without their own fetch_pages do (default yes) */
+    int revisit[CONF_MAX_REVISITS]; /* seconds from one page fetch to the next */
+    size_t nrevisit;                /* then never again; 0: no revisits */
 
     int syslog;
     char *syslog_ident;
     double min_score;
     int feed_error_after; /* consecutive failures before a feed-error alert */
-    char *email_to;       /* accepted and validated; delivery by email is not built yet */
+    int syslog_facility;  /* index into daemon, user, mail, local0..local7 */
+    int journal;          /* 0 auto (journald when its socket is there), 1 no, 2 yes */
+    char *email_to;       /* recipients, comma-separated; NULL: no email channel */
     char *email_from;
-    char *smtp_url;
-    char *smtp_credentials;
+    char *smtp_url;         /* smtp:// (STARTTLS required) or smtps:// */
+    char *smtp_credentials; /* user:password file; must not be group/world-readable */
+    int smtp_insecure;      /* smtp:// may go on without STARTTLS */
+    int email_digest;       /* seconds; 0: one message per alert */
+    int email_max_per_hour; /* 0: no limit */
+    int email_retry;        /* first retry delay, seconds (doubles per attempt) */
 
     struct conf_canonical *canonicals;
     size_t ncanonicals;

@@ -15,6 +15,7 @@
 #include "daemon/conf.h"
 #include "daemon/ingest.h"
 #include "daemon/log.h"
+#include "daemon/pages.h"
 #include "daemon/poll.h"
 #include "fetchers/fetch.h"
 #include "store/store.h"
@@ -38,6 +39,7 @@ struct feed_run {
     int active;
     int sent_conditional; /* the request in flight carried validators */
     int busy;             /* a transfer is queued or running */
+    int fetch_pages;      /* new items wait for their article page (pages.c) */
     struct event *timer;
 };
 
@@ -57,9 +59,13 @@ struct daemon {
     struct canon_run *canons;
     size_t ncanons;
     struct event *ev_term, *ev_int, *ev_hup, *ev_deliver;
+    struct event *ev_watchdog;   /* WATCHDOG=1 pings, when systemd asks for them */
+    struct alert_mailer *mailer; /* made at the first email delivery */
     int once;
     int foreground;
-    size_t busy; /* feeds with a transfer in flight */
+    size_t busy;                  /* feeds with a transfer in flight */
+    struct pages *pages;          /* article page fetches and revisits */
+    const char *page_channels[2]; /* alert channels of the page being recorded */
     unsigned int rng;
 };
 
@@ -118,20 +124,80 @@ static void schedule(struct feed_run *f, int secs)
     evtimer_add(f->timer, &tv);
 }
 
+static void maybe_finish_once(struct daemon *d);
+
+/* The channels an alert is queued for: "log" when it has a sink, "email"
+ * when configured. Returns how many of channels[0..2) it set. */
+static size_t alert_channels(const struct daemon *d, const char *channels[2])
+{
+    size_t n = 0;
+    if (d->conf->syslog || d->foreground)
+        channels[n++] = ALERT_CHANNEL_LOG;
+    if (d->conf->email_to)
+        channels[n++] = ALERT_CHANNEL_EMAIL;
+    return n;
+}
+
+/* A one-line summary for systemctl status. */
+static void notify_status(struct daemon *d)
+{
+#ifdef PW_HAVE_SYSTEMD
+    int64_t log_n = 0, mail_n = 0;
+    char err[256];
+    if (!getenv("NOTIFY_SOCKET") ||
+        store_delivery_backlog(d->store, ALERT_CHANNEL_LOG, &log_n, err, sizeof err) < 0 ||
+        store_delivery_backlog(d->store, ALERT_CHANNEL_EMAIL, &mail_n, err, sizeof err) < 0)
+        return;
+    sd_notifyf(0, "STATUS=%zu feeds, %zu canonical texts; outbox: %lld log, %lld email pending",
+               d->conf->nfeeds, d->ncanons, (long long)log_n, (long long)mail_n);
+#else
+    (void)d;
+#endif
+}
+
+static void on_mail_report(const struct alert_mail_report *r, void *arg)
+{
+    struct daemon *d = arg;
+    if (r->ok)
+        log_info("alerts: emailed %zu alert%s", r->alerts, r->alerts == 1 ? "" : "s");
+    else
+        log_warnx("alerts: email of %zu alert%s failed, next try in %llds: %s", r->alerts,
+                  r->alerts == 1 ? "" : "s", (long long)(r->retry_at - time(NULL)), r->error);
+    notify_status(d);
+    if (d->once && !r->busy)
+        maybe_finish_once(d);
+}
+
+/* Each channel on its own: a failing one never holds up another. */
 static void deliver(struct daemon *d)
 {
-    struct alert_sinks sinks = {d->conf->syslog, d->foreground};
+    const struct conf *c = d->conf;
+    int journal = c->journal == 2 || (c->journal == 0 && alert_journal_available());
+    struct alert_sinks sinks = {c->syslog, d->foreground, c->syslog && journal, c->syslog_ident,
+                                log_facility_of(c->syslog_facility)};
     char err[512];
     int n = 0;
-    if (alerts_deliver(d->store, &sinks, time(NULL), &n, err, sizeof err) < 0)
+    time_t now = time(NULL);
+    if (alerts_deliver(d->store, &sinks, now, &n, err, sizeof err) < 0)
         log_warnx("alerts: delivery failed, will retry: %s", err);
     else if (n)
         log_debug("alerts: delivered %d", n);
+    if (c->email_to && !d->mailer &&
+        alert_mailer_new(d->store, d->fetch, on_mail_report, d, &d->mailer, err, sizeof err) < 0)
+        log_warnx("alerts: email: %s", err);
+    if (c->email_to && d->mailer) {
+        struct alert_email_opts o = {c->email_to,           c->email_from,    c->smtp_url,
+                                     c->smtp_credentials,   c->smtp_insecure, c->email_digest,
+                                     c->email_max_per_hour, c->email_retry,   c->database};
+        if (alert_mailer_run(d->mailer, &o, now, err, sizeof err) < 0)
+            log_warnx("alerts: email not sent, will retry: %s", err);
+    }
+    notify_status(d);
 }
 
 static void maybe_finish_once(struct daemon *d)
 {
-    if (d->once && d->busy == 0)
+    if (d->once && d->busy == 0 && pages_busy(d->pages) == 0 && !alert_mailer_busy(d->mailer))
         event_base_loopexit(d->base, NULL);
 }
 
@@ -147,7 +213,8 @@ static struct poll_cfg poll_cfg_of(const struct daemon *d, const struct feed_run
 static int feed_alert(struct daemon *d, const struct feed_run *f, const struct store_feed_state *fs,
                       enum poll_alert kind, int failures, time_t now, char *err, size_t errsz)
 {
-    const char *channels[] = {ALERT_CHANNEL_LOG};
+    const char *channels[2];
+    size_t nchannels = alert_channels(d, channels);
     const char *name = kind == POLL_ALERT_ERROR ? "feed-error" : "feed-recovered";
     struct buf rec = BUF_INIT;
     char num[2][24];
@@ -163,9 +230,9 @@ static int feed_alert(struct daemon *d, const struct feed_run *f, const struct s
             alert_kv(&rec, "error", fs->gone ? "gone (HTTP 410): feed disabled" : fs->last_error);
     }
     int64_t id;
-    int rc = oom ? pw_err(err, errsz, "out of memory")
-                 : store_alert_add(d->store, name, rec.data, now, channels,
-                                   d->conf->syslog || d->foreground ? 1 : 0, &id, err, errsz);
+    int rc =
+        oom ? pw_err(err, errsz, "out of memory")
+            : store_alert_add(d->store, name, rec.data, now, channels, nchannels, &id, err, errsz);
     buf_free(&rec);
     return rc;
 }
@@ -175,14 +242,14 @@ static int ingest(struct daemon *d, struct feed_run *f, const struct fetch_resul
                   struct ingest_stats *st, char *err, size_t errsz)
 {
     struct ingest_canon *ic = calloc(d->ncanons ? d->ncanons : 1, sizeof *ic);
-    const char *channels[] = {ALERT_CHANNEL_LOG};
+    const char *channels[2];
+    size_t nchannels = alert_channels(d, channels);
     if (!ic)
         return pw_err(err, errsz, "out of memory");
     for (size_t i = 0; i < d->ncanons; i++)
         ic[i] = (struct ingest_canon){d->canons[i].name, d->canons[i].id, d->canons[i].m};
-    struct ingest_ctx ctx = {d->store,   ic,
-                             d->ncanons, d->conf->min_score,
-                             channels,   d->conf->syslog || d->foreground ? 1 : 0};
+    struct ingest_ctx ctx = {d->store, ic,        d->ncanons,     d->conf->min_score,
+                             channels, nchannels, f->fetch_pages, now};
     const char *url = res->effective_url ? res->effective_url : f->url;
     int rc = ingest_feed(&ctx, f->name, f->feed_id, url, res->body, res->len, res->content_type,
                          now, st, err, errsz);
@@ -272,6 +339,34 @@ done:
     return delay;
 }
 
+/* ---- hooks of pages.c: it records pages as ingest() records feeds ---- */
+
+static const struct conf *pages_conf(void *arg)
+{
+    return ((const struct daemon *)arg)->conf;
+}
+
+static int pages_ctx(void *arg, struct ingest_ctx *ctx, struct ingest_canon **ic, char *err,
+                     size_t errsz)
+{
+    struct daemon *d = arg;
+    if (!(*ic = calloc(d->ncanons ? d->ncanons : 1, sizeof **ic)))
+        return pw_err(err, errsz, "out of memory");
+    for (size_t i = 0; i < d->ncanons; i++)
+        (*ic)[i] = (struct ingest_canon){d->canons[i].name, d->canons[i].id, d->canons[i].m};
+    size_t n = alert_channels(d, d->page_channels);
+    *ctx = (struct ingest_ctx){d->store,         *ic, d->ncanons, d->conf->min_score,
+                               d->page_channels, n,   0,          0};
+    return 0;
+}
+
+static void pages_done(void *arg)
+{
+    struct daemon *d = arg;
+    deliver(d);
+    maybe_finish_once(d);
+}
+
 static void on_fetched(const struct fetch_result *res, void *arg)
 {
     struct feed_run *f = arg;
@@ -279,6 +374,7 @@ static void on_fetched(const struct fetch_result *res, void *arg)
     f->busy = 0;
     d->busy--;
     int delay = handle_result(d, f, res);
+    pages_kick(d->pages);
     deliver(d);
     if (d->once)
         maybe_finish_once(d);
@@ -388,6 +484,7 @@ static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, siz
         }
         f->interval = cf->interval;
         f->adaptive = cf->adaptive;
+        f->fetch_pages = cf->fetch_pages;
         f->active = 1;
         if (store_feed_sync(d->store, cf->name, cf->url, &f->feed_id, err, errsz) < 0)
             return -1;
@@ -457,6 +554,18 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(d->base, NULL);
 }
 
+#ifdef PW_HAVE_SYSTEMD
+/* Pinged from the loop itself: a loop that hangs stops the pings, and
+ * systemd restarts the service. */
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    (void)arg;
+    sd_notify(0, "WATCHDOG=1");
+}
+#endif
+
 static void on_deliver_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -499,6 +608,10 @@ int daemon_new(struct conf *conf, const struct daemon_opts *opts, struct daemon 
     };
     if (fetch_client_new(d->base, &fo, &d->fetch, err, errsz) < 0)
         goto fail;
+    struct pages_env pe = {d->base, d->store,   d->fetch,  d->once,
+                           d,       pages_conf, pages_ctx, pages_done};
+    if (pages_new(&pe, &d->pages, err, errsz) < 0)
+        goto fail;
     if (canons_load(d, conf, &d->canons, err, errsz) < 0)
         goto fail;
     d->ncanons = conf->ncanonicals;
@@ -527,14 +640,23 @@ int daemon_run(struct daemon *d, char *err, size_t errsz)
         return pw_err(err, errsz, "cannot install signal handlers");
     /* Alerts left undelivered by an earlier run go out first. */
     deliver(d);
+    pages_kick(d->pages); /* revisits that came due while the daemon was not running */
     if (d->once) {
         for (size_t i = 0; i < d->nfeeds; i++)
             poll_feed(d->feeds[i]);
-        if (d->busy == 0)
+        if (d->busy == 0 && pages_busy(d->pages) == 0)
             return 0;
     }
 #ifdef PW_HAVE_SYSTEMD
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+        struct timeval half = {(time_t)(usec / 2000000), (suseconds_t)(usec / 2 % 1000000)};
+        d->ev_watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
+        if (!d->ev_watchdog || event_add(d->ev_watchdog, &half) < 0)
+            return pw_err(err, errsz, "cannot start the watchdog timer");
+    }
     sd_notify(0, "READY=1");
+    notify_status(d);
 #endif
     log_info("presswatchd: %zu feeds, %zu canonical texts, database %s", d->conf->nfeeds,
              d->ncanons, d->conf->database);
@@ -547,8 +669,12 @@ void daemon_free(struct daemon *d)
 {
     if (!d)
         return;
-    /* Transfers first: their callbacks point at feeds. */
+    /* Transfers first: their callbacks point at feeds and the mailer. */
     fetch_client_free(d->fetch);
+    pages_free(d->pages);
+    alert_mailer_free(d->mailer);
+    if (d->ev_watchdog)
+        event_free(d->ev_watchdog);
     for (size_t i = 0; i < d->nfeeds; i++) {
         if (d->feeds[i]->timer)
             event_free(d->feeds[i]->timer);

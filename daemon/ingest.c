@@ -77,8 +77,8 @@ static int item_text(const struct feed_entry *e, char **out, char *err, size_t e
     return 0;
 }
 
-static int queue_alert(const struct ingest_ctx *ctx, const char *kind, struct buf *rec, time_t now,
-                       struct ingest_stats *stats, char *err, size_t errsz)
+int ingest_alert(const struct ingest_ctx *ctx, const char *kind, const struct buf *rec, time_t now,
+                 struct ingest_stats *stats, char *err, size_t errsz)
 {
     int64_t id;
     if (store_alert_add(ctx->st, kind, rec->data, now, ctx->channels, ctx->nchannels, &id, err,
@@ -88,9 +88,26 @@ static int queue_alert(const struct ingest_ctx *ctx, const char *kind, struct bu
     return 0;
 }
 
+/* Ends a record: queues it unless building it ran out of memory. */
+static int finish_alert(const struct ingest_ctx *ctx, const char *kind, struct buf *rec, int oom,
+                        time_t now, struct ingest_stats *stats, char *err, size_t errsz)
+{
+    int rc = oom ? pw_err(err, errsz, "out of memory")
+                 : ingest_alert(ctx, kind, rec, now, stats, err, errsz);
+    buf_free(rec);
+    return rc;
+}
+
+static int put_version(struct buf *rec, const struct ingest_version *v)
+{
+    char num[24];
+    snprintf(num, sizeof num, "%d", v->version_no);
+    return v->version_no > 1 ? alert_kv(rec, "version", num) : 0;
+}
+
 static int coverage_alert(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
                           const struct match_result *r, const char *paragraphs,
-                          const char *feed_name, const struct feed_entry *e, time_t now,
+                          const char *feed_name, const struct ingest_version *v, time_t now,
                           struct ingest_stats *stats, char *err, size_t errsz)
 {
     struct buf rec = BUF_INIT;
@@ -102,85 +119,254 @@ static int coverage_alert(const struct ingest_ctx *ctx, const struct ingest_cano
     oom |= alert_kv(&rec, "paragraphs", paragraphs);
     oom |= alert_kv(&rec, "lang", r->lang);
     oom |= alert_kv(&rec, "feed", feed_name);
-    oom |= alert_kv(&rec, "url", e->link);
-    oom |= alert_kv(&rec, "title", e->title);
-    int rc = oom ? pw_err(err, errsz, "out of memory")
-                 : queue_alert(ctx, "coverage", &rec, now, stats, err, errsz);
-    buf_free(&rec);
+    oom |= put_version(&rec, v);
+    oom |= alert_kv(&rec, "url", v->link);
+    oom |= alert_kv(&rec, "title", v->title);
+    return finish_alert(ctx, "coverage", &rec, oom, now, stats, err, errsz);
+}
+
+static int coverage_lost_alert(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
+                               const struct match_result *r, const char *feed_name,
+                               const struct ingest_version *v, time_t now,
+                               struct ingest_stats *stats, char *err, size_t errsz)
+{
+    struct buf rec = BUF_INIT;
+    char score[16];
+    snprintf(score, sizeof score, "%.2f", r->score);
+    int oom = buf_puts(&rec, "coverage-lost");
+    oom |= alert_kv(&rec, "canonical", cn->name);
+    oom |= alert_kv(&rec, "score", score);
+    oom |= alert_kv(&rec, "feed", feed_name);
+    oom |= put_version(&rec, v);
+    oom |= alert_kv(&rec, "url", v->link);
+    oom |= alert_kv(&rec, "title", v->title);
+    return finish_alert(ctx, "coverage-lost", &rec, oom, now, stats, err, errsz);
+}
+
+/* Appends "text" cut at about max bytes on a UTF-8 boundary. */
+static int put_snippet(struct buf *b, const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    int cut = n > max;
+    if (cut) {
+        n = max;
+        while (n && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    int rc = buf_putc(b, '\'');
+    rc |= buf_append(b, s, n);
+    if (cut)
+        rc |= buf_puts(b, "...");
+    return rc | buf_putc(b, '\'');
+}
+
+static const struct match_passage *find_passage(const struct match_result *r,
+                                                const struct match_passage *p)
+{
+    for (size_t i = 0; i < r->npassages; i++)
+        if (r->passages[i].paragraph == p->paragraph &&
+            !strcmp(r->passages[i].canonical, p->canonical))
+            return &r->passages[i];
+    return NULL;
+}
+
+static int same_words(const char *a, const char *b, int *same)
+{
+    char *na = text_normalize(a, strlen(a)), *nb = text_normalize(b, strlen(b));
+    int rc = na && nb ? 0 : -1;
+    *same = !rc && !strcmp(na, nb);
+    free(na);
+    free(nb);
     return rc;
 }
 
-static int changed_alert(const struct ingest_ctx *ctx, const struct store_upsert *up,
-                         const char *text, const char *feed_name, const struct feed_entry *e,
-                         time_t now, struct ingest_stats *stats, char *err, size_t errsz)
+/* What happened to the covered passages between two matches of one
+ * canonical text: "p3 reworded: '...'; p5 removed". Empty when nothing. */
+static int passage_changes(const struct match_result *before, const struct match_result *after,
+                           struct buf *out)
+{
+    int rc = 0;
+    for (size_t i = 0; i < after->npassages && !rc; i++) {
+        const struct match_passage *a = &after->passages[i], *b = find_passage(before, a);
+        int same = 0;
+        if (b && same_words(a->article, b->article, &same) < 0)
+            return -1;
+        if (b && same && a->altered == b->altered)
+            continue;
+        rc |= buf_printf(out, "%sp%d %s: ", out->len ? "; " : "", a->paragraph,
+                         !b                          ? "quote added"
+                         : a->altered && !b->altered ? "quote altered"
+                         : !a->altered && b->altered ? "quote corrected"
+                                                     : "quote reworded");
+        rc |= put_snippet(out, a->article, 80);
+        for (size_t k = 0; a->altered && k < a->nchanges; k++)
+            rc |= buf_printf(out, "%s%s", k ? ", " : " (", a->changes[k]);
+        if (a->altered && a->nchanges)
+            rc |= buf_putc(out, ')');
+    }
+    for (size_t i = 0; i < before->npassages && !rc; i++) {
+        const struct match_passage *b = &before->passages[i];
+        if (find_passage(after, b))
+            continue;
+        rc |= buf_printf(out, "%sp%d quote removed: ", out->len ? "; " : "", b->paragraph);
+        rc |= put_snippet(out, b->article, 80);
+    }
+    return rc ? -1 : 0;
+}
+
+/* A covered article changed: were its covered passages touched? */
+static int coverage_changed(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
+                            const struct match_result *r, const char *feed_name,
+                            const struct ingest_version *v, time_t now, struct ingest_stats *stats,
+                            char *err, size_t errsz)
+{
+    struct match_result before = {0};
+    struct buf what = BUF_INIT, rec = BUF_INIT;
+    if (match_article(cn->m, v->prev_text, ctx->min_score, &before, err, errsz) < 0)
+        return -1;
+    int oom = passage_changes(&before, r, &what);
+    char score[32];
+    snprintf(score, sizeof score, "%.2f->%.2f", before.score, r->score);
+    match_result_clear(&before);
+    if (oom || what.len == 0) {
+        buf_free(&what);
+        return oom ? pw_err(err, errsz, "out of memory") : 0;
+    }
+    oom = buf_puts(&rec, "coverage-changed");
+    oom |= alert_kv(&rec, "canonical", cn->name);
+    oom |= alert_kv(&rec, "score", score);
+    oom |= alert_kv(&rec, "feed", feed_name);
+    oom |= put_version(&rec, v);
+    oom |= alert_kv(&rec, "url", v->link);
+    oom |= alert_kv(&rec, "title", v->title);
+    oom |= alert_kv(&rec, "passages", what.data);
+    buf_free(&what);
+    return finish_alert(ctx, "coverage-changed", &rec, oom, now, stats, err, errsz);
+}
+
+/* The headline: a version text's first paragraph, normalised; "" if none. */
+static char *headline(const char *text)
+{
+    size_t n = strcspn(text, "\n");
+    return text_normalize(text, n);
+}
+
+static int changed_alert(const struct ingest_ctx *ctx, const struct ingest_version *v,
+                         const char *feed_name, time_t now, struct ingest_stats *stats, char *err,
+                         size_t errsz)
 {
     struct diff_summary d = {0};
-    if (diff_words(up->prev_text, text, &d, err, errsz) < 0)
-        return -1;
+    struct diff_ops ops = {0};
     struct buf rec = BUF_INIT;
+    char *h0 = NULL, *h1 = NULL, *sentence = NULL;
+    if (diff_words(v->prev_text, v->text, &d, err, errsz) < 0)
+        return -1;
+    /* The headline is reported on its own: the sentence comes from the body. */
+    const char *body0 = v->prev_text + strcspn(v->prev_text, "\n");
+    const char *body1 = v->text + strcspn(v->text, "\n");
+    if (diff_ops_words(body0, body1, &ops, err, errsz) < 0) {
+        diff_summary_clear(&d);
+        return -1;
+    }
+    sentence = diff_first_sentence(body0, body1, &ops, 160);
+    h0 = headline(v->prev_text);
+    h1 = headline(v->text);
     char num[3][24];
-    snprintf(num[0], sizeof num[0], "%d", up->version_no);
+    snprintf(num[0], sizeof num[0], "%d", v->version_no);
     snprintf(num[1], sizeof num[1], "%zu", d.words_added);
     snprintf(num[2], sizeof num[2], "%zu", d.words_removed);
-    int oom = buf_puts(&rec, "changed");
+    int oom = !h0 || !h1 || buf_puts(&rec, "changed");
     oom |= alert_kv(&rec, "feed", feed_name);
     oom |= alert_kv(&rec, "version", num[0]);
     oom |= alert_kv(&rec, "added", num[1]);
     oom |= alert_kv(&rec, "removed", num[2]);
-    oom |= alert_kv(&rec, "url", e->link);
-    oom |= alert_kv(&rec, "title", e->title);
+    oom |= alert_kv(&rec, "url", v->link);
+    oom |= alert_kv(&rec, "title", v->title);
+    if (!oom && strcmp(h0, h1) != 0) {
+        /* as written, not normalised: the first line of each text */
+        char *b = strndup(v->prev_text, strcspn(v->prev_text, "\n"));
+        char *a = strndup(v->text, strcspn(v->text, "\n"));
+        oom |= !a || !b || alert_kv(&rec, "headline_before", b);
+        oom |= !a || !b || alert_kv(&rec, "headline_after", a);
+        free(a);
+        free(b);
+    }
+    oom |= alert_kv(&rec, "sentence", sentence);
     oom |= alert_kv(&rec, "diff", d.summary);
-    int rc = oom ? pw_err(err, errsz, "out of memory")
-                 : queue_alert(ctx, "changed", &rec, now, stats, err, errsz);
-    buf_free(&rec);
+    free(h0);
+    free(h1);
+    free(sentence);
+    diff_ops_clear(&ops);
     diff_summary_clear(&d);
+    return finish_alert(ctx, "changed", &rec, oom, now, stats, err, errsz);
+}
+
+/* One canonical text against a new version: the match row, then the
+ * coverage transitions it causes. */
+static int analyse_one(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
+                       const char *feed_name, const struct ingest_version *v, time_t now,
+                       struct ingest_stats *stats, char *err, size_t errsz)
+{
+    struct match_result r = {0};
+    char *paragraphs = NULL, *json = NULL;
+    int rc = -1, first = 0, active = 0, lost = 0;
+    if (match_article(cn->m, v->text, ctx->min_score, &r, err, errsz) < 0)
+        goto done;
+    paragraphs = match_paragraph_list(&r);
+    if (!paragraphs || match_result_json(&r, NULL, &json) < 0) {
+        pw_err(err, errsz, "out of memory");
+        goto done;
+    }
+    if (store_match_add(ctx->st, v->version_id, cn->id, r.score, r.lang, paragraphs, json, err,
+                        errsz) < 0)
+        goto done;
+    if (v->version_no > 1 &&
+        store_coverage_active(ctx->st, v->article_id, cn->id, &active, err, errsz) < 0)
+        goto done;
+    if (r.covers) {
+        if (store_coverage_mark(ctx->st, v->article_id, cn->id, v->version_id, r.score, now, &first,
+                                err, errsz) < 0)
+            goto done;
+        if (first &&
+            coverage_alert(ctx, cn, &r, paragraphs, feed_name, v, now, stats, err, errsz) < 0)
+            goto done;
+        if (active && v->prev_text &&
+            coverage_changed(ctx, cn, &r, feed_name, v, now, stats, err, errsz) < 0)
+            goto done;
+    } else if (active) {
+        if (store_coverage_lose(ctx->st, v->article_id, cn->id, &lost, err, errsz) < 0)
+            goto done;
+        if (lost && coverage_lost_alert(ctx, cn, &r, feed_name, v, now, stats, err, errsz) < 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    free(paragraphs);
+    free(json);
+    match_result_clear(&r);
     return rc;
 }
 
-/* Scores a new version against every canonical text and queues the alerts
- * it causes: coverage the first time an article covers a text, changed when
- * an article that already covered one is edited. */
-static int analyse_version(const struct ingest_ctx *ctx, const char *feed_name,
-                           const struct feed_entry *e, const struct store_upsert *up,
-                           const char *text, time_t now, struct ingest_stats *stats, char *err,
-                           size_t errsz)
+int ingest_analyse(const struct ingest_ctx *ctx, const char *feed_name,
+                   const struct ingest_version *v, time_t now, struct ingest_stats *stats,
+                   char *err, size_t errsz)
 {
     int was_covered = 0;
-    if (up->version_no > 1 &&
-        store_article_is_covered(ctx->st, up->article_id, &was_covered, err, errsz) < 0)
+    if (v->version_no > 1 &&
+        store_article_is_covered(ctx->st, v->article_id, &was_covered, err, errsz) < 0)
         return -1;
-    for (size_t i = 0; i < ctx->ncanons; i++) {
-        const struct ingest_canon *cn = &ctx->canons[i];
-        struct match_result r = {0};
-        char *paragraphs = NULL, *json = NULL;
-        int rc = -1, first = 0;
-        if (match_article(cn->m, text, ctx->min_score, &r, err, errsz) < 0)
-            goto next;
-        paragraphs = match_paragraph_list(&r);
-        if (!paragraphs || match_result_json(&r, NULL, &json) < 0) {
-            pw_err(err, errsz, "out of memory");
-            goto next;
-        }
-        if (store_match_add(ctx->st, up->version_id, cn->id, r.score, r.lang, paragraphs, json, err,
-                            errsz) < 0)
-            goto next;
-        if (r.covers && store_coverage_mark(ctx->st, up->article_id, cn->id, up->version_id,
-                                            r.score, now, &first, err, errsz) < 0)
-            goto next;
-        if (first &&
-            coverage_alert(ctx, cn, &r, paragraphs, feed_name, e, now, stats, err, errsz) < 0)
-            goto next;
-        rc = 0;
-    next:
-        free(paragraphs);
-        free(json);
-        match_result_clear(&r);
-        if (rc < 0)
+    for (size_t i = 0; i < ctx->ncanons; i++)
+        if (analyse_one(ctx, &ctx->canons[i], feed_name, v, now, stats, err, errsz) < 0)
             return -1;
-    }
-    if (was_covered && up->prev_text)
-        return changed_alert(ctx, up, text, feed_name, e, now, stats, err, errsz);
+    if (was_covered && v->prev_text && !v->prev_from_feed)
+        return changed_alert(ctx, v, feed_name, now, stats, err, errsz);
     return 0;
+}
+
+/* Only web pages are fetched: a feed's link may say file:, mailto: or javascript:. */
+static int web_link(const char *link)
+{
+    return link && (!strncasecmp(link, "http://", 7) || !strncasecmp(link, "https://", 8));
 }
 
 static int store_entry(const struct ingest_ctx *ctx, const char *feed_name, int64_t feed_id,
@@ -216,8 +402,18 @@ static int store_entry(const struct ingest_ctx *ctx, const char *feed_name, int6
         goto done;
     stats->new_articles += up.new_article;
     stats->new_versions += up.new_version;
-    if (up.new_version && analyse_version(ctx, feed_name, e, &up, text, now, stats, err, errsz) < 0)
-        goto done;
+    if (up.new_article && ctx->fetch_pages && web_link(e->link)) {
+        /* Analysed once the page is in (pages.c), so that coverage is
+         * judged on the article, not on its teaser. */
+        if (store_page_add(ctx->st, up.article_id, e->link, ctx->page_due, err, errsz) < 0)
+            goto done;
+        stats->pages_queued++;
+    } else if (up.new_version) {
+        struct ingest_version v = {up.article_id, up.version_id, up.version_no, e->link,
+                                   e->title,      text,          up.prev_text,  0};
+        if (ingest_analyse(ctx, feed_name, &v, now, stats, err, errsz) < 0)
+            goto done;
+    }
     rc = 0;
 done:
     free(up.prev_text);

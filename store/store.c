@@ -127,6 +127,23 @@ static const char *const migrations[] = {
     "ALTER TABLE feeds ADD COLUMN items_new INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE feeds ADD COLUMN items_seen INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE feeds ADD COLUMN adaptive_interval INTEGER NOT NULL DEFAULT 0;",
+    /* 3: article pages (fetch, revisits, unpublished), the source of each
+     * version, and coverage that can be lost and regained */
+    "CREATE TABLE pages ("
+    " article_id INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,"
+    " url TEXT NOT NULL,"
+    " pending INTEGER NOT NULL DEFAULT 1," /* version 1 waits for its page before analysis */
+    " fetches INTEGER NOT NULL DEFAULT 0," /* done; the next delay is revisit[fetches - 1] */
+    " next_fetch INTEGER,"                 /* NULL: never again */
+    " last_fetch INTEGER,"
+    " last_status INTEGER,"
+    " last_error TEXT,"
+    " unpublished INTEGER NOT NULL DEFAULT 0"
+    ");"
+    /* store_pages_due: only pages still to fetch */
+    "CREATE INDEX pages_due ON pages(next_fetch) WHERE next_fetch IS NOT NULL;"
+    "ALTER TABLE versions ADD COLUMN source TEXT NOT NULL DEFAULT 'feed';"
+    "ALTER TABLE coverage ADD COLUMN active INTEGER NOT NULL DEFAULT 1;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -154,11 +171,26 @@ enum stmt {
     S_DELIVERY_DUE,
     S_DELIVERY_DONE,
     S_DELIVERY_FAILED,
+    S_DELIVERY_SENT_STATS,
+    S_DELIVERY_BACKLOG,
+    S_DELIVERY_OLDEST_DUE,
     S_FEED_STATE_GET,
     S_FEED_STATE_PUT,
     S_LIST_FEEDS,
     S_LIST_ARTICLES,
     S_LIST_COVERAGE,
+    S_PAGE_ADD, /* article pages and versions beyond the feed's (migration 3) */
+    S_PAGES_DUE,
+    S_PAGE_NEXT_DUE,
+    S_PAGE_GET,
+    S_PAGE_PUT,
+    S_PAGE_TOTALS,
+    S_VERSION_GET,
+    S_VERSION_ADD,
+    S_VERSION_SET_TEXT,
+    S_LIST_VERSIONS,
+    S_COVERAGE_ACTIVE,
+    S_COVERAGE_LOSE,
     S_COUNT_FEEDS, /* the S_COUNT_* run in the order of count_tables[] */
     S_COUNT_ARTICLES,
     S_COUNT_VERSIONS,
@@ -181,6 +213,12 @@ struct stmt_def {
     " f.last_modified, f.body_hash, f.unconditional, f.last_unconditional, f.last_fetch,"          \
     " f.last_success, f.next_due, f.last_status, f.last_error, f.consecutive_failures,"            \
     " f.error_alerted, f.gone, f.bytes, f.items_new, f.items_seen, f.adaptive_interval"
+
+/* The columns of struct store_page, in the order page_read reads them. */
+#define PAGE_COLS                                                                                  \
+    "p.article_id, a.feed_id, f.name, p.url, p.pending, p.fetches, p.next_fetch, p.last_fetch,"    \
+    " p.last_status, p.last_error, p.unpublished, a.title"
+#define PAGE_FROM "pages p JOIN articles a ON a.id = p.article_id JOIN feeds f ON f.id = a.feed_id"
 
 static const struct stmt_def stmt_defs[S__N] = {
     [S_BEGIN] = {"begin", "BEGIN IMMEDIATE"},
@@ -221,7 +259,7 @@ static const struct stmt_def stmt_defs[S__N] = {
                          " title = COALESCE(?5, title) WHERE feed_id = ?1 AND guid = ?2"
                          " RETURNING id"},
     [S_VERSION_LATEST] = {"read latest version",
-                          "SELECT id, version_no, text_hash, text FROM versions"
+                          "SELECT id, version_no, text_hash, text, source FROM versions"
                           " WHERE article_id = ?1 ORDER BY version_no DESC LIMIT 1"},
     [S_VERSION_INSERT] = {"insert version",
                           "INSERT INTO versions (article_id, version_no, title, author, summary,"
@@ -237,7 +275,8 @@ static const struct stmt_def stmt_defs[S__N] = {
     [S_COVERAGE_MARK] = {"mark coverage",
                          "INSERT INTO coverage (article_id, canonical_id, first_version_id,"
                          " score, first_covered) VALUES (?1, ?2, ?3, ?4, ?5)"
-                         " ON CONFLICT (article_id, canonical_id) DO NOTHING RETURNING 1"},
+                         " ON CONFLICT (article_id, canonical_id) DO UPDATE SET active = 1"
+                         " WHERE coverage.active = 0 RETURNING 1"},
     [S_ARTICLE_COVERED] = {"read coverage",
                            "SELECT EXISTS (SELECT 1 FROM coverage WHERE article_id = ?1)"},
     [S_ALERT_INSERT] = {"insert alert", "INSERT INTO alerts (created, kind, record)"
@@ -258,6 +297,19 @@ static const struct stmt_def stmt_defs[S__N] = {
                            "UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?3,"
                            " last_error = ?4"
                            " WHERE alert_id = ?1 AND channel = ?2 AND state = 'pending'"},
+    /* Every delivery of one message is marked with the same sent_at, so
+     * distinct times count messages (two in one second count as one). */
+    [S_DELIVERY_SENT_STATS] = {"count sent deliveries",
+                               "SELECT count(DISTINCT sent_at) FILTER (WHERE sent_at >= ?2),"
+                               " coalesce(max(sent_at), 0)"
+                               " FROM deliveries WHERE channel = ?1 AND state = 'sent'"},
+    [S_DELIVERY_BACKLOG] = {"count pending deliveries",
+                            "SELECT count(*) FROM deliveries WHERE channel = ?1"
+                            " AND state = 'pending'"},
+    [S_DELIVERY_OLDEST_DUE] = {"read oldest due delivery",
+                               "SELECT coalesce(min(a.created), 0) FROM deliveries d"
+                               " JOIN alerts a ON a.id = d.alert_id WHERE d.channel = ?1"
+                               " AND d.state = 'pending' AND d.next_attempt <= ?2"},
     [S_FEED_STATE_GET] = {"read feed state",
                           "SELECT " FEED_STATE_COLS " FROM feeds f WHERE f.id = ?1"},
     [S_FEED_STATE_PUT] = {"write feed state",
@@ -293,6 +345,47 @@ static const struct stmt_def stmt_defs[S__N] = {
                          "  ORDER BY m2.score DESC, v.version_no DESC LIMIT 1)"
                          " WHERE ?1 IS NULL OR c.name = ?1"
                          " ORDER BY c.name, cv.first_covered, a.id"},
+    [S_PAGE_ADD] = {"add page", "INSERT INTO pages (article_id, url, next_fetch)"
+                                " VALUES (?1, ?2, ?3) ON CONFLICT (article_id) DO NOTHING"},
+    [S_PAGES_DUE] = {"read due pages", "SELECT " PAGE_COLS " FROM " PAGE_FROM
+                                       " WHERE p.next_fetch IS NOT NULL AND p.next_fetch <= ?1"
+                                       " ORDER BY p.next_fetch, p.article_id LIMIT ?2"},
+    [S_PAGE_NEXT_DUE] = {"read next page due", "SELECT coalesce(min(next_fetch), 0) FROM pages"
+                                               " WHERE next_fetch IS NOT NULL"},
+    [S_PAGE_GET] = {"read page", "SELECT " PAGE_COLS " FROM " PAGE_FROM " WHERE p.article_id = ?1"},
+    [S_PAGE_PUT] = {"write page",
+                    "UPDATE pages SET pending = ?2, fetches = ?3, next_fetch = ?4, last_fetch = ?5,"
+                    " last_status = ?6, last_error = ?7, unpublished = ?8 WHERE article_id = ?1"},
+    [S_PAGE_TOTALS] = {"count pages", "SELECT count(*), coalesce(sum(fetches), 0) FROM pages"},
+    /* version_no 0 (or less): the newest */
+    [S_VERSION_GET] = {"read version",
+                       "SELECT v.id, v.article_id, v.version_no, v.title, v.text, v.source,"
+                       " v.fetched_at, a.link, a.title, f.name"
+                       " FROM versions v JOIN articles a ON a.id = v.article_id"
+                       " JOIN feeds f ON f.id = a.feed_id"
+                       " WHERE v.article_id = ?1 AND (?2 <= 0 OR v.version_no = ?2)"
+                       " ORDER BY v.version_no DESC LIMIT 1"},
+    /* The next number, and the publication date of the newest version: a
+     * page edit does not change when the story was published. */
+    [S_VERSION_ADD] = {"add version",
+                       "INSERT INTO versions (article_id, version_no, title, author, text,"
+                       " text_hash, published, fetched_at, source)"
+                       " SELECT ?1, coalesce(max(v.version_no), 0) + 1, ?2, ?3, ?4, ?5,"
+                       " (SELECT published FROM versions WHERE article_id = ?1"
+                       "  ORDER BY version_no DESC LIMIT 1), ?6, ?7"
+                       " FROM versions v WHERE v.article_id = ?1 RETURNING id, version_no"},
+    [S_VERSION_SET_TEXT] = {"replace version text",
+                            "UPDATE versions SET title = coalesce(?2, title),"
+                            " author = coalesce(?3, author), text = ?4, text_hash = ?5,"
+                            " source = ?6 WHERE id = ?1"},
+    [S_LIST_VERSIONS] = {"list versions",
+                         "SELECT version_no, id, title, source, fetched_at, length(text)"
+                         " FROM versions WHERE article_id = ?1 ORDER BY version_no"},
+    [S_COVERAGE_ACTIVE] = {"read coverage", "SELECT active FROM coverage"
+                                            " WHERE article_id = ?1 AND canonical_id = ?2"},
+    [S_COVERAGE_LOSE] = {"mark coverage lost",
+                         "UPDATE coverage SET active = 0"
+                         " WHERE article_id = ?1 AND canonical_id = ?2 AND active = 1"},
     [S_COUNT_FEEDS] = {"count feeds", "SELECT count(*) FROM feeds"},
     [S_COUNT_ARTICLES] = {"count articles", "SELECT count(*) FROM articles"},
     [S_COUNT_VERSIONS] = {"count versions", "SELECT count(*) FROM versions"},
@@ -697,8 +790,12 @@ static int version_latest(struct store *st, const char *text, size_t len, int64_
         stmt_done(s);
         return pw_err(err, errsz, "store: %s: out of memory", stmt_defs[S_VERSION_LATEST].what);
     }
-    /* Byte comparison, not collation: any change in the text is a version. */
-    *same = old_hash == hash && old_len == len && memcmp(old, text, len) == 0;
+    /* Byte comparison, not collation: any change in the text is a version.
+     * Once a version came from the article's page, the page is the article:
+     * the feed's teaser seen again is no edit. */
+    const char *source = (const char *)sqlite3_column_text(s, 4);
+    *same = (source && !strcmp(source, "page")) ||
+            (old_hash == hash && old_len == len && memcmp(old, text, len) == 0);
     if (!*same) {
         *prev = malloc(old_len + 1);
         if (!*prev) {
@@ -920,6 +1017,44 @@ int store_delivery_failed(struct store *st, int64_t alert_id, const char *channe
     return exec_update_one(st, S_DELIVERY_FAILED, "pending delivery", err, errsz);
 }
 
+int store_delivery_sent_stats(struct store *st, const char *channel, time_t since,
+                              int64_t *messages, time_t *last_sent, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_DELIVERY_SENT_STATS];
+    if (bind_text(s, 1, channel) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)since) != SQLITE_OK)
+        return db_fail(st, S_DELIVERY_SENT_STATS, SQLITE_ERROR, err, errsz);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW)
+        return db_fail(st, S_DELIVERY_SENT_STATS, rc, err, errsz);
+    *messages = sqlite3_column_int64(s, 0);
+    *last_sent = (time_t)sqlite3_column_int64(s, 1);
+    stmt_done(s);
+    return 0;
+}
+
+int store_delivery_backlog(struct store *st, const char *channel, int64_t *pending, char *err,
+                           size_t errsz)
+{
+    if (bind_text(st->s[S_DELIVERY_BACKLOG], 1, channel) != SQLITE_OK)
+        return db_fail(st, S_DELIVERY_BACKLOG, SQLITE_ERROR, err, errsz);
+    return step_one_int64(st, S_DELIVERY_BACKLOG, pending, err, errsz);
+}
+
+int store_delivery_oldest_due(struct store *st, const char *channel, time_t now, time_t *created,
+                              char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_DELIVERY_OLDEST_DUE];
+    int64_t v;
+    if (bind_text(s, 1, channel) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, (sqlite3_int64)now) != SQLITE_OK)
+        return db_fail(st, S_DELIVERY_OLDEST_DUE, SQLITE_ERROR, err, errsz);
+    if (step_one_int64(st, S_DELIVERY_OLDEST_DUE, &v, err, errsz) < 0)
+        return -1;
+    *created = (time_t)v;
+    return 0;
+}
+
 /* ---- poll bookkeeping ---- */
 
 static char *col_strdup(sqlite3_stmt *s, int i, int *oom)
@@ -1125,4 +1260,282 @@ int store_count(struct store *st, const char *table, int64_t *n, char *err, size
         if (strcmp(table, count_tables[i]) == 0)
             return step_one_int64(st, (enum stmt)(S_COUNT_FEEDS + (int)i), n, err, errsz);
     return pw_err(err, errsz, "store: count: unknown table \"%s\"", table ? table : "(null)");
+}
+
+/* ---- article pages and their versions ---- */
+
+int store_page_add(struct store *st, int64_t article_id, const char *url, time_t next_fetch,
+                   char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_PAGE_ADD];
+    if (!url)
+        return pw_err(err, errsz, "store: add page: url is required");
+    if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK || bind_text(s, 2, url) ||
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)next_fetch) != SQLITE_OK)
+        return db_fail(st, S_PAGE_ADD, SQLITE_ERROR, err, errsz);
+    return exec_stmt(st, S_PAGE_ADD, err, errsz);
+}
+
+/* Copies the current row of a PAGE_COLS query into out (which owns its
+ * strings). 0 or -1 on OOM. */
+static int page_read(sqlite3_stmt *s, struct store_page *out)
+{
+    int oom = 0;
+    memset(out, 0, sizeof *out);
+    out->article_id = sqlite3_column_int64(s, 0);
+    out->feed_id = sqlite3_column_int64(s, 1);
+    out->feed = col_strdup(s, 2, &oom);
+    out->url = col_strdup(s, 3, &oom);
+    out->pending = sqlite3_column_int(s, 4);
+    out->fetches = sqlite3_column_int(s, 5);
+    out->next_fetch = (time_t)sqlite3_column_int64(s, 6);
+    out->last_fetch = (time_t)sqlite3_column_int64(s, 7);
+    out->last_status = (long)sqlite3_column_int64(s, 8);
+    out->last_error = col_strdup(s, 9, &oom);
+    out->unpublished = sqlite3_column_int(s, 10);
+    out->title = col_strdup(s, 11, &oom);
+    if (oom || !out->feed || !out->url) {
+        store_page_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
+void store_page_clear(struct store_page *p)
+{
+    if (!p)
+        return;
+    free(p->feed);
+    free(p->url);
+    free(p->last_error);
+    free(p->title);
+    memset(p, 0, sizeof *p);
+}
+
+int store_pages_due(struct store *st, time_t now, int limit, store_page_cb cb, void *arg, char *err,
+                    size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_PAGES_DUE];
+    int rc;
+    if (sqlite3_bind_int64(s, 1, (sqlite3_int64)now) != SQLITE_OK ||
+        sqlite3_bind_int(s, 2, limit > 0 ? limit : -1) != SQLITE_OK)
+        return db_fail(st, S_PAGES_DUE, SQLITE_ERROR, err, errsz);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_page p;
+        if (page_read(s, &p) < 0) {
+            stmt_done(s);
+            return pw_err(err, errsz, "store: read due pages: out of memory");
+        }
+        int stop = cb(&p, arg);
+        store_page_clear(&p);
+        if (stop) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(st, S_PAGES_DUE, rc, err, errsz);
+    stmt_done(s);
+    return 0;
+}
+
+int store_page_next_due(struct store *st, time_t *when, char *err, size_t errsz)
+{
+    int64_t v = 0;
+    if (step_one_int64(st, S_PAGE_NEXT_DUE, &v, err, errsz) < 0)
+        return -1;
+    *when = (time_t)v;
+    return 0;
+}
+
+int store_page_get(struct store *st, int64_t article_id, struct store_page *out, char *err,
+                   size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_PAGE_GET];
+    if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK)
+        return db_fail(st, S_PAGE_GET, SQLITE_ERROR, err, errsz);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        stmt_done(s);
+        return pw_err(err, errsz, "store: read page: no page for article %lld",
+                      (long long)article_id);
+    }
+    if (rc != SQLITE_ROW)
+        return db_fail(st, S_PAGE_GET, rc, err, errsz);
+    rc = page_read(s, out);
+    stmt_done(s);
+    return rc < 0 ? pw_err(err, errsz, "store: read page: out of memory") : 0;
+}
+
+int store_page_put(struct store *st, const struct store_page *p, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_PAGE_PUT];
+    if (sqlite3_bind_int64(s, 1, p->article_id) != SQLITE_OK ||
+        sqlite3_bind_int(s, 2, p->pending) != SQLITE_OK ||
+        sqlite3_bind_int(s, 3, p->fetches) != SQLITE_OK || bind_time(s, 4, p->next_fetch) ||
+        bind_time(s, 5, p->last_fetch) ||
+        (p->last_status ? sqlite3_bind_int64(s, 6, p->last_status) : sqlite3_bind_null(s, 6)) ||
+        bind_text(s, 7, p->last_error) || sqlite3_bind_int(s, 8, p->unpublished) != SQLITE_OK)
+        return db_fail(st, S_PAGE_PUT, SQLITE_ERROR, err, errsz);
+    return exec_update_one(st, S_PAGE_PUT, "page", err, errsz);
+}
+
+int store_page_totals(struct store *st, int64_t *pages, int64_t *fetches, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_PAGE_TOTALS];
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW)
+        return db_fail(st, S_PAGE_TOTALS, rc, err, errsz);
+    *pages = sqlite3_column_int64(s, 0);
+    *fetches = sqlite3_column_int64(s, 1);
+    stmt_done(s);
+    return 0;
+}
+
+void store_version_clear(struct store_version *v)
+{
+    if (!v)
+        return;
+    free(v->title);
+    free(v->text);
+    free(v->source);
+    free(v->link);
+    free(v->article_title);
+    free(v->feed);
+    memset(v, 0, sizeof *v);
+}
+
+int store_version_get(struct store *st, int64_t article_id, int version_no,
+                      struct store_version *out, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_VERSION_GET];
+    int oom = 0;
+    memset(out, 0, sizeof *out);
+    if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK ||
+        sqlite3_bind_int(s, 2, version_no) != SQLITE_OK)
+        return db_fail(st, S_VERSION_GET, SQLITE_ERROR, err, errsz);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+        stmt_done(s);
+        return pw_err(err, errsz, "store: read version: article %lld has no version %d",
+                      (long long)article_id, version_no);
+    }
+    if (rc != SQLITE_ROW)
+        return db_fail(st, S_VERSION_GET, rc, err, errsz);
+    out->id = sqlite3_column_int64(s, 0);
+    out->article_id = sqlite3_column_int64(s, 1);
+    out->version_no = sqlite3_column_int(s, 2);
+    out->title = col_strdup(s, 3, &oom);
+    out->text = col_strdup(s, 4, &oom);
+    out->source = col_strdup(s, 5, &oom);
+    out->fetched_at = (time_t)sqlite3_column_int64(s, 6);
+    out->link = col_strdup(s, 7, &oom);
+    out->article_title = col_strdup(s, 8, &oom);
+    out->feed = col_strdup(s, 9, &oom);
+    stmt_done(s);
+    if (oom || !out->text || !out->source || !out->feed) {
+        store_version_clear(out);
+        return pw_err(err, errsz, "store: read version: out of memory");
+    }
+    return 0;
+}
+
+int store_version_add(struct store *st, const struct store_page_version *pv, time_t now,
+                      int64_t *version_id, int *version_no, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_VERSION_ADD];
+    if (!pv->text || !pv->source)
+        return pw_err(err, errsz, "store: add version: text and source are required");
+    if (sqlite3_bind_int64(s, 1, pv->article_id) != SQLITE_OK || bind_text(s, 2, pv->title) ||
+        bind_text(s, 3, pv->author) || bind_text(s, 4, pv->text) ||
+        sqlite3_bind_int64(s, 5, text_hash(pv->text, strlen(pv->text))) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 6, (sqlite3_int64)now) != SQLITE_OK || bind_text(s, 7, pv->source))
+        return db_fail(st, S_VERSION_ADD, SQLITE_ERROR, err, errsz);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW)
+        return db_fail(st, S_VERSION_ADD, rc, err, errsz);
+    *version_id = sqlite3_column_int64(s, 0);
+    *version_no = sqlite3_column_int(s, 1);
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(st, S_VERSION_ADD, rc, err, errsz);
+    stmt_done(s);
+    return 0;
+}
+
+int store_version_set_text(struct store *st, int64_t version_id,
+                           const struct store_page_version *pv, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_VERSION_SET_TEXT];
+    if (!pv->text || !pv->source)
+        return pw_err(err, errsz, "store: replace version text: text and source are required");
+    if (sqlite3_bind_int64(s, 1, version_id) != SQLITE_OK || bind_text(s, 2, pv->title) ||
+        bind_text(s, 3, pv->author) || bind_text(s, 4, pv->text) ||
+        sqlite3_bind_int64(s, 5, text_hash(pv->text, strlen(pv->text))) != SQLITE_OK ||
+        bind_text(s, 6, pv->source))
+        return db_fail(st, S_VERSION_SET_TEXT, SQLITE_ERROR, err, errsz);
+    return exec_update_one(st, S_VERSION_SET_TEXT, "version", err, errsz);
+}
+
+int store_list_versions(struct store *st, int64_t article_id, store_version_cb cb, void *arg,
+                        char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_LIST_VERSIONS];
+    int rc;
+    if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK)
+        return db_fail(st, S_LIST_VERSIONS, SQLITE_ERROR, err, errsz);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_version_row r = {
+            .version_no = sqlite3_column_int(s, 0),
+            .version_id = sqlite3_column_int64(s, 1),
+            .title = (const char *)sqlite3_column_text(s, 2),
+            .source = (const char *)sqlite3_column_text(s, 3),
+            .fetched_at = (time_t)sqlite3_column_int64(s, 4),
+            .text_bytes = (size_t)sqlite3_column_int64(s, 5),
+        };
+        if (!r.source) {
+            stmt_done(s);
+            return pw_err(err, errsz, "store: list versions: out of memory");
+        }
+        if (cb(&r, arg) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(st, S_LIST_VERSIONS, rc, err, errsz);
+    stmt_done(s);
+    return 0;
+}
+
+int store_coverage_active(struct store *st, int64_t article_id, int64_t canonical_id, int *active,
+                          char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_COVERAGE_ACTIVE];
+    *active = 0;
+    if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, canonical_id) != SQLITE_OK)
+        return db_fail(st, S_COVERAGE_ACTIVE, SQLITE_ERROR, err, errsz);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *active = sqlite3_column_int(s, 0) != 0;
+        rc = sqlite3_step(s);
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(st, S_COVERAGE_ACTIVE, rc, err, errsz);
+    stmt_done(s);
+    return 0;
+}
+
+int store_coverage_lose(struct store *st, int64_t article_id, int64_t canonical_id, int *lost,
+                        char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_COVERAGE_LOSE];
+    if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 2, canonical_id) != SQLITE_OK)
+        return db_fail(st, S_COVERAGE_LOSE, SQLITE_ERROR, err, errsz);
+    if (exec_stmt(st, S_COVERAGE_LOSE, err, errsz) < 0)
+        return -1;
+    *lost = sqlite3_changes(st->db) == 1;
+    return 0;
 }

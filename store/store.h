@@ -98,7 +98,9 @@ struct store_upsert {
 };
 
 /* Inserts the article if unseen (UNIQUE feed_id, guid) and a version when its
- * text differs from the newest stored one. */
+ * text differs from the newest stored one. An article whose newest version
+ * came from its page (source "page") is versioned by its page only: the
+ * feed item seen again just touches it. */
 int store_upsert_item(struct store *st, int64_t feed_id, const struct store_item *item, time_t now,
                       struct store_upsert *out, char *err, size_t errsz);
 
@@ -111,14 +113,107 @@ int store_match_add(struct store *st, int64_t version_id, int64_t canonical_id, 
                     size_t errsz);
 
 /* Marks the article as covering the canonical text. *first is 1 when it was
- * not marked before (that is when a coverage alert is due), else 0. */
+ * not marked before, or was marked lost (store_coverage_lose) since: that is
+ * when a coverage alert is due; else 0. */
 int store_coverage_mark(struct store *st, int64_t article_id, int64_t canonical_id,
                         int64_t version_id, double score, time_t now, int *first, char *err,
                         size_t errsz);
 
-/* *covered = 1 when the article covers any canonical text. */
+/* *covered = 1 when the article covers, or once covered, any canonical text. */
 int store_article_is_covered(struct store *st, int64_t article_id, int *covered, char *err,
                              size_t errsz);
+
+/* *active = 1 when the article covers the canonical text now (marked and
+ * not lost since). */
+int store_coverage_active(struct store *st, int64_t article_id, int64_t canonical_id, int *active,
+                          char *err, size_t errsz);
+/* Marks the coverage lost; *lost = 1 when it was active (a coverage-lost
+ * alert is due), else 0. */
+int store_coverage_lose(struct store *st, int64_t article_id, int64_t canonical_id, int *lost,
+                        char *err, size_t errsz);
+
+/* ---- article pages: fetch and revisit state ---- */
+struct store_page {
+    int64_t article_id;
+    int64_t feed_id;
+    char *feed;        /* the feed's name */
+    char *url;         /* the link fetched */
+    int pending;       /* version 1 (the feed's text) waits for the page before analysis */
+    int fetches;       /* fetches done; the next delay is the schedule's entry fetches - 1 */
+    time_t next_fetch; /* 0: never again */
+    time_t last_fetch;
+    long last_status; /* 0: no HTTP response */
+    char *last_error; /* NULL after a success */
+    int unpublished;  /* the page was last seen gone (404/410) or moved to another story */
+    char *title;      /* the article's title (read only) */
+};
+/* Starts fetch bookkeeping for a new article's page (pending, due at
+ * next_fetch); an article that has one keeps it. */
+int store_page_add(struct store *st, int64_t article_id, const char *url, time_t next_fetch,
+                   char *err, size_t errsz);
+/* Calls cb for pages due at now, soonest first, at most limit (0: all).
+ * The page is valid only during the call; no other store call may be made
+ * from cb; non-zero from cb stops the walk. */
+typedef int (*store_page_cb)(const struct store_page *p, void *arg);
+int store_pages_due(struct store *st, time_t now, int limit, store_page_cb cb, void *arg, char *err,
+                    size_t errsz);
+/* *when: the soonest next_fetch of any page, 0 when none is scheduled. */
+int store_page_next_due(struct store *st, time_t *when, char *err, size_t errsz);
+/* Reads one page into out, which owns its strings: release with store_page_clear. */
+int store_page_get(struct store *st, int64_t article_id, struct store_page *out, char *err,
+                   size_t errsz);
+/* Writes pending, fetches, next_fetch, last_fetch, last_status, last_error, unpublished. */
+int store_page_put(struct store *st, const struct store_page *p, char *err, size_t errsz);
+void store_page_clear(struct store_page *p); /* accepts NULL */
+/* Pages known, and fetches done over all of them. */
+int store_page_totals(struct store *st, int64_t *pages, int64_t *fetches, char *err, size_t errsz);
+
+/* One version of an article, as read back (strings owned: store_version_clear). */
+struct store_version {
+    int64_t id;
+    int64_t article_id;
+    int version_no;
+    char *title; /* the version's headline, or NULL */
+    char *text;
+    char *source; /* "feed" or "page" */
+    time_t fetched_at;
+    char *link;          /* the article's */
+    char *article_title; /* the article's latest title */
+    char *feed;          /* the feed's name */
+};
+/* Reads version version_no of an article (0: the newest). */
+int store_version_get(struct store *st, int64_t article_id, int version_no,
+                      struct store_version *out, char *err, size_t errsz);
+void store_version_clear(struct store_version *v); /* accepts NULL */
+
+/* A version read from the article's page. Strings are borrowed. */
+struct store_page_version {
+    int64_t article_id;
+    const char *title; /* the page's headline (NULL keeps the old one with set_text) */
+    const char *author;
+    const char *text;   /* required */
+    const char *source; /* "page" or "feed"; required */
+};
+/* Adds the next version of an article (the caller decided that it differs). */
+int store_version_add(struct store *st, const struct store_page_version *pv, time_t now,
+                      int64_t *version_id, int *version_no, char *err, size_t errsz);
+/* Replaces the text of a version not yet analysed (the feed's teaser by the
+ * page's text). */
+int store_version_set_text(struct store *st, int64_t version_id,
+                           const struct store_page_version *pv, char *err, size_t errsz);
+
+struct store_version_row {
+    int version_no;
+    int64_t version_id;
+    const char *title;
+    const char *source;
+    time_t fetched_at;
+    size_t text_bytes;
+};
+typedef int (*store_version_cb)(const struct store_version_row *r, void *arg);
+/* Every version of an article, oldest first; rows valid only during cb. */
+int store_list_versions(struct store *st, int64_t article_id, store_version_cb cb, void *arg,
+                        char *err, size_t errsz);
 
 /* ---- alert outbox ---- */
 /* Adds an alert (kind: "coverage", "changed", ...; record: the single-line
@@ -145,6 +240,21 @@ int store_delivery_done(struct store *st, int64_t alert_id, const char *channel,
                         char *err, size_t errsz);
 int store_delivery_failed(struct store *st, int64_t alert_id, const char *channel,
                           time_t next_attempt, const char *error, char *err, size_t errsz);
+
+/* For digests and rate limits: *messages is how many distinct send times
+ * channel's sent deliveries have at or after since (one message marks all
+ * its deliveries with one time), *last_sent the newest (0: never). */
+int store_delivery_sent_stats(struct store *st, const char *channel, time_t since,
+                              int64_t *messages, time_t *last_sent, char *err, size_t errsz);
+
+/* Deliveries of channel not sent yet (due or waiting for a retry). */
+int store_delivery_backlog(struct store *st, const char *channel, int64_t *pending, char *err,
+                           size_t errsz);
+
+/* When the oldest alert with a due delivery on channel was created (0: none
+ * due), so that a digest can wait for its period. */
+int store_delivery_oldest_due(struct store *st, const char *channel, time_t now, time_t *created,
+                              char *err, size_t errsz);
 
 /* ---- reading, for the CLI ---- */
 struct store_article_row {

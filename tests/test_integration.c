@@ -106,7 +106,7 @@ static void test_two_cycles(void **state)
     FILE *f = fopen(config, "w");
     assert_non_null(f);
     fprintf(f,
-            "[daemon]\ndatabase = pw.db\ntimeout = 10s\nhost_gap = 50ms\n"
+            "[daemon]\ndatabase = pw.db\ntimeout = 10s\nhost_gap = 50ms\nfetch_pages = no\n"
             "[alerts]\nsyslog = no\nmin_score = 0.30\n"
             "[canonical harbour]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n"
             "[feed gazette]\nurl = http://127.0.0.1:%d/gazette.xml\n"
@@ -182,7 +182,7 @@ static void write_config(const char *path, const char *db, const char *feeds)
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f,
-            "[daemon]\ndatabase = %s\ninterval = 1h\n"
+            "[daemon]\ndatabase = %s\ninterval = 1h\nfetch_pages = no\n"
             "[alerts]\nsyslog = no\n"
             "[canonical harbour]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n%s",
             db, PW_SOURCE_DIR, feeds);

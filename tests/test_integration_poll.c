@@ -107,7 +107,7 @@ static void test_citizen(void **state)
     FILE *f = fopen(config, "w");
     assert_non_null(f);
     fprintf(f,
-            "[daemon]\ndatabase = poll.db\ntimeout = 10s\nhost_gap = 0\n"
+            "[daemon]\ndatabase = poll.db\ntimeout = 10s\nhost_gap = 0\nfetch_pages = no\n"
             "[alerts]\nsyslog = no\nfeed_error_after = 3\n"
             "[feed etag]\nurl = http://127.0.0.1:%d/etag.xml\n"
             "[feed flaky]\nurl = http://127.0.0.1:%d/flaky.xml\n"
@@ -165,7 +165,7 @@ static void test_per_host_limit_and_gap(void **state)
     snprintf(config, sizeof config, "%s/slow.conf", tmpdir);
     FILE *f = fopen(config, "w");
     assert_non_null(f);
-    fprintf(f, "[daemon]\ndatabase = slow.db\nper_host = 2\nhost_gap = 100ms\n"
+    fprintf(f, "[daemon]\ndatabase = slow.db\nper_host = 2\nhost_gap = 100ms\nfetch_pages = no\n"
                "[alerts]\nsyslog = no\n");
     for (int i = 0; i < 6; i++)
         fprintf(f, "[feed slow%d]\nurl = http://127.0.0.1:%d/slow/%d\n", i, srv.port, i);
