@@ -77,6 +77,7 @@ static const struct key keys[] = {
     {S_ALERTS, "email_max_per_hour", T_INT, 0, 100000, C(email_max_per_hour)},
     {S_ALERTS, "email_retry", T_DURATION, 1, 86400, C(email_retry)},
     {S_CANONICAL, "file", T_PATH, 0, 0, offsetof(struct conf_canonical, path)},
+    {S_CANONICAL, "min_score", T_SCORE, 0, 1, offsetof(struct conf_canonical, min_score)},
     {S_FEED, "url", T_STR, 0, 0, offsetof(struct conf_feed, url)},
     {S_FEED, "interval", T_DURATION, 1, 7LL * 86400, offsetof(struct conf_feed, interval)},
     {S_FEED, "fetch_pages", T_BOOL, 0, 1, offsetof(struct conf_feed, fetch_pages)},
@@ -422,6 +423,7 @@ static void begin_section(struct parser *p, const char *section)
         if (!(cn->name = strdup(name)))
             return;
         cn->line = p->line;
+        cn->min_score = -1; /* inherit [alerts] min_score */
         c->ncanonicals++;
         p->cur_obj = cn;
     } else {
@@ -557,6 +559,8 @@ static void validate(struct parser *p)
     }
     for (size_t i = 0; i < c->ncanonicals; i++) {
         struct conf_canonical *cn = &c->canonicals[i];
+        if (cn->min_score < 0)
+            cn->min_score = c->min_score;
         if (!cn->path)
             perr(p, cn->line, "canonical '%s': missing file", cn->name);
         else

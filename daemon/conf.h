@@ -17,8 +17,9 @@
 
 struct conf_canonical {
     char *name;
-    char *path; /* resolved against the config file's folder */
-    char *text; /* the file's contents, read at load time */
+    char *path;       /* resolved against the config file's folder */
+    char *text;       /* the file's contents, read at load time */
+    double min_score; /* this text's alert threshold ([alerts] min_score unless set) */
     int line;
 };
 

@@ -43,10 +43,12 @@ struct feed_run {
     struct event *timer;
 };
 
-struct canon_run {
-    char *name;
-    int64_t id;
-    struct match_canon *m;
+/* The canonical texts as the loop uses them: one match index over all of
+ * them, and per text its name, database id and threshold, in index order. */
+struct canon_set {
+    struct match_index *index;
+    struct ingest_canon *v;
+    size_t n;
 };
 
 struct daemon {
@@ -56,8 +58,7 @@ struct daemon {
     struct fetch_client *fetch;
     struct feed_run **feeds;
     size_t nfeeds;
-    struct canon_run *canons;
-    size_t ncanons;
+    struct canon_set *canons;
     struct event *ev_term, *ev_int, *ev_hup, *ev_deliver;
     struct event *ev_watchdog;   /* WATCHDOG=1 pings, when systemd asks for them */
     struct alert_mailer *mailer; /* made at the first email delivery */
@@ -69,35 +70,48 @@ struct daemon {
     unsigned int rng;
 };
 
-static void canons_free(struct canon_run *c, size_t n)
+static void canons_free(struct canon_set *c)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(c[i].name);
-        match_canon_free(c[i].m);
-    }
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        free((char *)c->v[i].name);
+    free(c->v);
+    match_index_free(c->index);
     free(c);
 }
 
 /* Prepares the canonical texts of conf and mirrors them into the store. */
-static int canons_load(struct daemon *d, const struct conf *conf, struct canon_run **out, char *err,
+static int canons_load(struct daemon *d, const struct conf *conf, struct canon_set **out, char *err,
                        size_t errsz)
 {
-    struct canon_run *c = calloc(conf->ncanonicals ? conf->ncanonicals : 1, sizeof *c);
-    if (!c)
+    struct canon_set *c = calloc(1, sizeof *c);
+    char msg[256];
+    if (!c || !(c->v = calloc(conf->ncanonicals ? conf->ncanonicals : 1, sizeof *c->v))) {
+        free(c);
         return pw_err(err, errsz, "out of memory");
+    }
+    if (match_index_new(&c->index, msg, sizeof msg) < 0) {
+        pw_err(err, errsz, "canonical texts: %s", msg);
+        goto fail;
+    }
     for (size_t i = 0; i < conf->ncanonicals; i++) {
         const struct conf_canonical *cc = &conf->canonicals[i];
-        char msg[256];
-        if (!(c[i].name = strdup(cc->name))) {
+        struct ingest_canon *ic = &c->v[i];
+        size_t id;
+        if (!(ic->name = strdup(cc->name))) {
             pw_err(err, errsz, "out of memory");
             goto fail;
         }
-        if (match_canon_new(cc->text, &c[i].m, msg, sizeof msg) < 0) {
+        c->n++;
+        ic->min_score = cc->min_score;
+        if (match_index_add(c->index, cc->name, cc->text, &id, msg, sizeof msg) < 0) {
             pw_err(err, errsz, "canonical '%s': %s", cc->name, msg);
             goto fail;
         }
-        if (store_canonical_sync(d->store, cc->name, cc->path, cc->text, &c[i].id, msg,
-                                 sizeof msg) < 0) {
+        ic->m = match_index_canon(c->index, id);
+        if (store_canonical_sync(d->store, cc->name, cc->path, cc->text, &ic->id, msg, sizeof msg) <
+            0) {
             pw_err(err, errsz, "canonical '%s': %s", cc->name, msg);
             goto fail;
         }
@@ -105,7 +119,7 @@ static int canons_load(struct daemon *d, const struct conf *conf, struct canon_r
     *out = c;
     return 0;
 fail:
-    canons_free(c, conf->ncanonicals);
+    canons_free(c);
     return -1;
 }
 
@@ -149,7 +163,8 @@ static void notify_status(struct daemon *d)
         store_delivery_backlog(d->store, ALERT_CHANNEL_EMAIL, &mail_n, err, sizeof err) < 0)
         return;
     sd_notifyf(0, "STATUS=%zu feeds, %zu canonical texts; outbox: %lld log, %lld email pending",
-               d->conf->nfeeds, d->ncanons, (long long)log_n, (long long)mail_n);
+               d->conf->nfeeds, (d->canons ? d->canons->n : 0), (long long)log_n,
+               (long long)mail_n);
 #else
     (void)d;
 #endif
@@ -241,19 +256,13 @@ static int feed_alert(struct daemon *d, const struct feed_run *f, const struct s
 static int ingest(struct daemon *d, struct feed_run *f, const struct fetch_result *res, time_t now,
                   struct ingest_stats *st, char *err, size_t errsz)
 {
-    struct ingest_canon *ic = calloc(d->ncanons ? d->ncanons : 1, sizeof *ic);
     const char *channels[2];
     size_t nchannels = alert_channels(d, channels);
-    if (!ic)
-        return pw_err(err, errsz, "out of memory");
-    for (size_t i = 0; i < d->ncanons; i++)
-        ic[i] = (struct ingest_canon){d->canons[i].name, d->canons[i].id, d->canons[i].m};
-    struct ingest_ctx ctx = {d->store, ic,        d->ncanons,     d->conf->min_score,
-                             channels, nchannels, f->fetch_pages, now};
+    struct ingest_ctx ctx = {d->store, d->canons->v, d->canons->n,   d->canons->index,
+                             channels, nchannels,    f->fetch_pages, now};
     const char *url = res->effective_url ? res->effective_url : f->url;
     int rc = ingest_feed(&ctx, f->name, f->feed_id, url, res->body, res->len, res->content_type,
                          now, st, err, errsz);
-    free(ic);
     return rc;
 }
 
@@ -350,13 +359,12 @@ static int pages_ctx(void *arg, struct ingest_ctx *ctx, struct ingest_canon **ic
                      size_t errsz)
 {
     struct daemon *d = arg;
-    if (!(*ic = calloc(d->ncanons ? d->ncanons : 1, sizeof **ic)))
-        return pw_err(err, errsz, "out of memory");
-    for (size_t i = 0; i < d->ncanons; i++)
-        (*ic)[i] = (struct ingest_canon){d->canons[i].name, d->canons[i].id, d->canons[i].m};
+    (void)err;
+    (void)errsz;
+    *ic = NULL; /* the daemon's canonical set is shared, nothing to free */
     size_t n = alert_channels(d, d->page_channels);
-    *ctx = (struct ingest_ctx){d->store,         *ic, d->ncanons, d->conf->min_score,
-                               d->page_channels, n,   0,          0};
+    *ctx = (struct ingest_ctx){
+        d->store, d->canons->v, d->canons->n, d->canons->index, d->page_channels, n, 0, 0};
     return 0;
 }
 
@@ -501,7 +509,7 @@ int daemon_reload(struct daemon *d)
 {
     struct buf errors = BUF_INIT;
     struct conf *conf = NULL;
-    struct canon_run *canons = NULL;
+    struct canon_set *canons = NULL;
     char err[512];
     if (conf_load(d->conf->path, &conf, &errors) < 0) {
         log_warnx("reload: %s: config not loaded, keeping the running one:\n%s", d->conf->path,
@@ -522,9 +530,8 @@ int daemon_reload(struct daemon *d)
          * but report the failure. */
         log_warnx("reload: %s", err);
     }
-    canons_free(d->canons, d->ncanons);
+    canons_free(d->canons);
     d->canons = canons;
-    d->ncanons = conf->ncanonicals;
     conf_free(d->conf);
     d->conf = conf;
     log_info("reload: %zu feeds, %zu canonical texts", conf->nfeeds, conf->ncanonicals);
@@ -614,7 +621,6 @@ int daemon_new(struct conf *conf, const struct daemon_opts *opts, struct daemon 
         goto fail;
     if (canons_load(d, conf, &d->canons, err, errsz) < 0)
         goto fail;
-    d->ncanons = conf->ncanonicals;
     if (feeds_apply(d, conf, err, errsz) < 0)
         goto fail;
     d->ev_term = evsignal_new(d->base, SIGTERM, on_signal, d);
@@ -659,7 +665,7 @@ int daemon_run(struct daemon *d, char *err, size_t errsz)
     notify_status(d);
 #endif
     log_info("presswatchd: %zu feeds, %zu canonical texts, database %s", d->conf->nfeeds,
-             d->ncanons, d->conf->database);
+             (d->canons ? d->canons->n : 0), d->conf->database);
     if (event_base_dispatch(d->base) < 0)
         return pw_err(err, errsz, "event loop failed");
     return 0;
@@ -683,7 +689,7 @@ void daemon_free(struct daemon *d)
         free(d->feeds[i]);
     }
     free(d->feeds);
-    canons_free(d->canons, d->ncanons);
+    canons_free(d->canons);
     if (d->ev_term)
         event_free(d->ev_term);
     if (d->ev_int)

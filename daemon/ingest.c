@@ -105,6 +105,33 @@ static int put_version(struct buf *rec, const struct ingest_version *v)
     return v->version_no > 1 ? alert_kv(rec, "version", num) : 0;
 }
 
+/* Misquoted passages, so the alert says the article changed the words:
+ * altered=2 changes="p9: 4 -> 3; p11: negation removed". */
+static int put_altered(struct buf *rec, const struct match_result *r)
+{
+    struct buf what = BUF_INIT;
+    size_t n = 0;
+    int oom = 0;
+    for (size_t i = 0; i < r->npassages; i++) {
+        if (!r->passages[i].altered)
+            continue;
+        n++;
+        if (what.len < 300) {
+            oom |= buf_printf(&what, "%sp%d", what.len ? "; " : "", r->passages[i].paragraph);
+            for (size_t k = 0; k < r->passages[i].nchanges; k++)
+                oom |= buf_printf(&what, "%s%s", k ? ", " : ": ", r->passages[i].changes[k]);
+        }
+    }
+    if (n) {
+        char num[24];
+        snprintf(num, sizeof num, "%zu", n);
+        oom |= alert_kv(rec, "altered", num);
+        oom |= alert_kv(rec, "changes", what.data);
+    }
+    buf_free(&what);
+    return oom;
+}
+
 static int coverage_alert(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
                           const struct match_result *r, const char *paragraphs,
                           const char *feed_name, const struct ingest_version *v, time_t now,
@@ -118,6 +145,7 @@ static int coverage_alert(const struct ingest_ctx *ctx, const struct ingest_cano
     oom |= alert_kv(&rec, "score", score);
     oom |= alert_kv(&rec, "paragraphs", paragraphs);
     oom |= alert_kv(&rec, "lang", r->lang);
+    oom |= put_altered(&rec, r);
     oom |= alert_kv(&rec, "feed", feed_name);
     oom |= put_version(&rec, v);
     oom |= alert_kv(&rec, "url", v->link);
@@ -222,7 +250,7 @@ static int coverage_changed(const struct ingest_ctx *ctx, const struct ingest_ca
 {
     struct match_result before = {0};
     struct buf what = BUF_INIT, rec = BUF_INIT;
-    if (match_article(cn->m, v->prev_text, ctx->min_score, &before, err, errsz) < 0)
+    if (match_article(cn->m, v->prev_text, cn->min_score, &before, err, errsz) < 0)
         return -1;
     int oom = passage_changes(&before, r, &what);
     char score[32];
@@ -301,48 +329,88 @@ static int changed_alert(const struct ingest_ctx *ctx, const struct ingest_versi
     return finish_alert(ctx, "changed", &rec, oom, now, stats, err, errsz);
 }
 
-/* One canonical text against a new version: the match row, then the
- * coverage transitions it causes. */
-static int analyse_one(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
-                       const char *feed_name, const struct ingest_version *v, time_t now,
-                       struct ingest_stats *stats, char *err, size_t errsz)
+/* One canonical text's result for a new version: the match row, then the
+ * coverage transitions it causes. covers is judged by the text's own
+ * min_score. */
+static int analyse_result(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
+                          const struct match_result *r, const char *feed_name,
+                          const struct ingest_version *v, time_t now, struct ingest_stats *stats,
+                          char *err, size_t errsz)
 {
-    struct match_result r = {0};
     char *paragraphs = NULL, *json = NULL;
     int rc = -1, first = 0, active = 0, lost = 0;
-    if (match_article(cn->m, v->text, ctx->min_score, &r, err, errsz) < 0)
-        goto done;
-    paragraphs = match_paragraph_list(&r);
-    if (!paragraphs || match_result_json(&r, NULL, &json) < 0) {
+    int covers = r->score >= cn->min_score;
+    paragraphs = match_paragraph_list(r);
+    if (!paragraphs || match_result_json(r, NULL, &json) < 0) {
         pw_err(err, errsz, "out of memory");
         goto done;
     }
-    if (store_match_add(ctx->st, v->version_id, cn->id, r.score, r.lang, paragraphs, json, err,
+    if (store_match_add(ctx->st, v->version_id, cn->id, r->score, r->lang, paragraphs, json, err,
                         errsz) < 0)
         goto done;
     if (v->version_no > 1 &&
         store_coverage_active(ctx->st, v->article_id, cn->id, &active, err, errsz) < 0)
         goto done;
-    if (r.covers) {
-        if (store_coverage_mark(ctx->st, v->article_id, cn->id, v->version_id, r.score, now, &first,
-                                err, errsz) < 0)
+    if (covers) {
+        if (store_coverage_mark(ctx->st, v->article_id, cn->id, v->version_id, r->score, now,
+                                &first, err, errsz) < 0)
             goto done;
         if (first &&
-            coverage_alert(ctx, cn, &r, paragraphs, feed_name, v, now, stats, err, errsz) < 0)
+            coverage_alert(ctx, cn, r, paragraphs, feed_name, v, now, stats, err, errsz) < 0)
             goto done;
         if (active && v->prev_text &&
-            coverage_changed(ctx, cn, &r, feed_name, v, now, stats, err, errsz) < 0)
+            coverage_changed(ctx, cn, r, feed_name, v, now, stats, err, errsz) < 0)
             goto done;
     } else if (active) {
         if (store_coverage_lose(ctx->st, v->article_id, cn->id, &lost, err, errsz) < 0)
             goto done;
-        if (lost && coverage_lost_alert(ctx, cn, &r, feed_name, v, now, stats, err, errsz) < 0)
+        if (lost && coverage_lost_alert(ctx, cn, r, feed_name, v, now, stats, err, errsz) < 0)
             goto done;
     }
     rc = 0;
 done:
     free(paragraphs);
     free(json);
+    return rc;
+}
+
+struct index_walk {
+    const struct ingest_ctx *ctx;
+    const char *feed_name;
+    const struct ingest_version *v;
+    time_t now;
+    struct ingest_stats *stats;
+    unsigned char *seen; /* canonicals the index reported */
+    char *err;
+    size_t errsz;
+};
+
+static int on_indexed(void *arg, size_t id, const struct match_result *r)
+{
+    struct index_walk *w = arg;
+    if (id >= w->ctx->ncanons)
+        return 0;
+    w->seen[id] = 1;
+    return analyse_result(w->ctx, &w->ctx->canons[id], r, w->feed_name, w->v, w->now, w->stats,
+                          w->err, w->errsz);
+}
+
+/* A canonical the index did not report may still have been covered by the
+ * previous version: score it alone, so that the loss is recorded. */
+static int analyse_unreported(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
+                              const char *feed_name, const struct ingest_version *v, time_t now,
+                              struct ingest_stats *stats, char *err, size_t errsz)
+{
+    int active = 0;
+    if (v->version_no < 2 ||
+        store_coverage_active(ctx->st, v->article_id, cn->id, &active, err, errsz) < 0)
+        return v->version_no < 2 ? 0 : -1;
+    if (!active)
+        return 0;
+    struct match_result r = {0};
+    int rc = match_article(cn->m, v->text, cn->min_score, &r, err, errsz);
+    if (rc == 0)
+        rc = analyse_result(ctx, cn, &r, feed_name, v, now, stats, err, errsz);
     match_result_clear(&r);
     return rc;
 }
@@ -355,9 +423,26 @@ int ingest_analyse(const struct ingest_ctx *ctx, const char *feed_name,
     if (v->version_no > 1 &&
         store_article_is_covered(ctx->st, v->article_id, &was_covered, err, errsz) < 0)
         return -1;
+    /* The index scores only the texts an article can reach (the lowest
+     * per-text threshold decides), so K canonical texts cost little more
+     * than one. */
+    unsigned char *seen = calloc(ctx->ncanons ? ctx->ncanons : 1, 1);
+    if (!seen)
+        return pw_err(err, errsz, "out of memory");
+    double lowest = 1.0;
     for (size_t i = 0; i < ctx->ncanons; i++)
-        if (analyse_one(ctx, &ctx->canons[i], feed_name, v, now, stats, err, errsz) < 0)
-            return -1;
+        if (ctx->canons[i].min_score < lowest)
+            lowest = ctx->canons[i].min_score;
+    struct index_walk w = {ctx, feed_name, v, now, stats, seen, err, errsz};
+    int rc = ctx->ncanons
+                 ? match_index_article(ctx->index, v->text, lowest, on_indexed, &w, err, errsz)
+                 : 0;
+    for (size_t i = 0; rc == 0 && i < ctx->ncanons; i++)
+        if (!seen[i])
+            rc = analyse_unreported(ctx, &ctx->canons[i], feed_name, v, now, stats, err, errsz);
+    free(seen);
+    if (rc < 0)
+        return -1;
     if (was_covered && v->prev_text && !v->prev_from_feed)
         return changed_alert(ctx, v, feed_name, now, stats, err, errsz);
     return 0;

@@ -14,18 +14,20 @@
 struct buf;
 struct store;
 struct match_canon;
+struct match_index;
 
 struct ingest_canon {
     const char *name;
     int64_t id;
-    const struct match_canon *m;
+    const struct match_canon *m; /* the index's own prepared text */
+    double min_score;            /* this text's threshold */
 };
 
 struct ingest_ctx {
     struct store *st;
-    const struct ingest_canon *canons;
+    const struct ingest_canon *canons; /* canons[i] is the index's text i */
     size_t ncanons;
-    double min_score;
+    struct match_index *index;
     const char *const *channels; /* alert channels to queue deliveries for */
     size_t nchannels;
     int fetch_pages; /* new items with an http(s) link wait for their page (pages.c) */

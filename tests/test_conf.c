@@ -121,6 +121,23 @@ static void test_all_errors_collected(void **state)
     buf_free(&e);
 }
 
+static void test_canonical_threshold(void **state)
+{
+    (void)state;
+    struct buf e = BUF_INIT;
+    write_file("statement.txt", "Text.\n");
+    struct conf *c = load("[alerts]\nmin_score = 0.4\n"
+                          "[canonical a]\nfile = statement.txt\n"
+                          "[canonical b]\nfile = statement.txt\nmin_score = 0.15\n",
+                          &e);
+    if (!c)
+        fail_msg("%s", e.data);
+    assert_true(c->canonicals[0].min_score > 0.399 && c->canonicals[0].min_score < 0.401);
+    assert_true(c->canonicals[1].min_score > 0.149 && c->canonicals[1].min_score < 0.151);
+    conf_free(c);
+    buf_free(&e);
+}
+
 static void test_long_lines(void **state)
 {
     (void)state;
