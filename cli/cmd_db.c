@@ -124,6 +124,14 @@ int cmd_status(int argc, char **argv)
     printf("%-20s %-8s %-16s  %-16s  %3s %9s %9s %3s  %-16s  %s\n", "feed", "state", "last attempt",
            "last success", "st", "bytes", "new/seen", "err", "next due (UTC)", "validators");
     int rc = store_list_feeds(st, print_feed, NULL, err, sizeof err);
+    /* What the daemon still has to deliver, per channel. */
+    static const char *const channels[] = {"log", "email"};
+    for (size_t i = 0; rc == 0 && i < sizeof channels / sizeof channels[0]; i++) {
+        int64_t pending = 0;
+        rc = store_delivery_backlog(st, channels[i], &pending, err, sizeof err);
+        if (rc == 0)
+            printf("%soutbox %s: %lld pending\n", i ? "" : "\n", channels[i], (long long)pending);
+    }
     if (rc < 0)
         fprintf(stderr, "presswatch: %s\n", err);
     store_close(st);
