@@ -532,6 +532,7 @@ int daemon_reload(struct daemon *d)
     }
     canons_free(d->canons);
     d->canons = canons;
+    log_set_level(log_priority_of(conf->log_level));
     conf_free(d->conf);
     d->conf = conf;
     log_info("reload: %zu feeds, %zu canonical texts", conf->nfeeds, conf->ncanonicals);
