@@ -286,14 +286,23 @@ int main(int argc, char **argv)
         perror("bench_poll: write config");
         return 1;
     }
-    fputs("The ministry issued a statement on the budget reform today.\n\n"
-          "Министерство опубликовало заявление о реформе бюджета.\n",
+    /* A statement like the ones users watch: it shares some everyday words
+     * with the generated feeds (ministry, statement, budget) but is not
+     * reported by them, as most items of real feeds do not report it. */
+    fputs("Statement of the harbour authority on the closure of the eastern breakwater.\n\n"
+          "The authority has decided to close the eastern breakwater to vessels over forty "
+          "metres from the first of March, after divers found cracks in its foundations.\n\n"
+          "Ferries to the islands will use the western pier while the repairs last; the "
+          "ministry has approved a budget of twelve million euros for the works.\n\n"
+          "Министерство одобрило бюджет ремонта восточного волнолома в двенадцать миллионов "
+          "евро; паромы будут отправляться от западного причала.\n",
           f);
     fclose(f);
-    fprintf(c,
-            "[daemon]\ndatabase = %s\nconcurrency = 50\nper_host = 50\nhost_gap = 0\nfetch_pages = no\n"
-            "timeout = 120s\n[alerts]\nsyslog = no\n[canonical statement]\nfile = %s\n",
-            db, canon);
+    fprintf(
+        c,
+        "[daemon]\ndatabase = %s\nconcurrency = 50\nper_host = 50\nhost_gap = 0\nfetch_pages = no\n"
+        "timeout = 120s\n[alerts]\nsyslog = no\n[canonical statement]\nfile = %s\n",
+        db, canon);
     for (int i = 0; i < n; i++) {
         fprintf(c, "[feed f%04d]\nurl = http://127.0.0.1:%d/feed%04d.xml\n", i, port, i);
         /* "next" separates one URL's options from the following one's */
