@@ -98,46 +98,105 @@ static size_t utf8_seq_len(const unsigned char *s)
     return n;
 }
 
+/* Bytes that buf_json_str cannot copy as they are: quote, backslash, control
+ * characters, and every non-ASCII byte (checked as UTF-8). */
+static int json_special(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* How many of the 16 bytes at p need no escaping, checked without branching
+ * per byte: ASCII other than quote, backslash and controls, and valid
+ * two-byte UTF-8 (Cyrillic, Greek: most non-ASCII feed text). 0 when the
+ * block holds anything else; a lead byte at the end is left to the next. */
+static size_t json_block(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i bad =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+    /* controls: 0x00..0x1F, signed 0..31 */
+    bad = _mm_or_si128(bad, _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-1)),
+                                          _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+    if (_mm_movemask_epi8(bad))
+        return 0;
+    unsigned hi = (unsigned)_mm_movemask_epi8(v);
+    if (!hi)
+        return 16;
+    __m128i cont = _mm_and_si128(_mm_cmplt_epi8(v, _mm_set1_epi8((char)0xC0)),
+                                 _mm_cmplt_epi8(v, _mm_setzero_si128()));
+    __m128i lead = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)0xC1)),
+                                 _mm_cmplt_epi8(v, _mm_set1_epi8((char)0xE0)));
+    unsigned c = (unsigned)_mm_movemask_epi8(cont), l = (unsigned)_mm_movemask_epi8(lead);
+    if ((c | l) != hi || c != (((l & 0x7FFF) << 1) & 0xFFFF))
+        return 0;
+    return l & 0x8000 ? 15 : 16;
+}
+#endif
+
+/* End of the run at p that needs no escaping: 16 bytes at a time where SSE2
+ * exists, else (and for a block the fast test refuses) byte by byte. */
+static const unsigned char *json_run(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end) {
+#ifdef __SSE2__
+        size_t k;
+        if (end - p >= 16 && (k = json_block(p)) != 0) {
+            p += k;
+            continue;
+        }
+        const unsigned char *lim = end - p > 16 ? p + 16 : end;
+#else
+        const unsigned char *lim = end;
+#endif
+        while (p < lim) {
+            size_t n = !json_special(*p) ? 1 : *p >= 0x80 ? utf8_seq_len(p) : 0;
+            if (!n)
+                return p;
+            p += n;
+        }
+    }
+    return p;
+}
+
 int buf_json_str(struct buf *b, const char *s)
 {
     if (!s)
         return buf_puts(b, "null");
-    if (buf_putc(b, '"') < 0)
+    size_t len = strlen(s);
+    /* room for the common case (nothing to escape) up front */
+    if (buf_grow(b, len + 2) < 0 || buf_putc(b, '"') < 0)
         return -1;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        int rc = 0;
+    /* Runs of bytes that need no escaping (valid UTF-8 included) are copied
+     * with one append: text is mostly such runs. */
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        const unsigned char *run = p;
+        p = json_run(p, end);
+        if (p > run && buf_append(b, run, (size_t)(p - run)) < 0)
+            return -1;
+        if (p >= end)
+            break;
+        int rc;
         if (*p == '"' || *p == '\\') {
             char esc[2] = {'\\', (char)*p};
             rc = buf_append(b, esc, 2);
-            p++;
+        } else if (*p == '\n') {
+            rc = buf_append(b, "\\n", 2);
+        } else if (*p == '\r') {
+            rc = buf_append(b, "\\r", 2);
+        } else if (*p == '\t') {
+            rc = buf_append(b, "\\t", 2);
         } else if (*p < 0x20) {
-            switch (*p) {
-            case '\n':
-                rc = buf_puts(b, "\\n");
-                break;
-            case '\r':
-                rc = buf_puts(b, "\\r");
-                break;
-            case '\t':
-                rc = buf_puts(b, "\\t");
-                break;
-            default:
-                rc = buf_printf(b, "\\u%04x", *p);
-            }
-            p++;
+            rc = buf_printf(b, "\\u%04x", *p);
         } else {
-            size_t n = utf8_seq_len(p);
-            if (n == 0) {
-                rc = buf_puts(b, "\xEF\xBF\xBD");
-                p++;
-            } else {
-                rc = buf_append(b, p, n);
-                p += n;
-            }
+            rc = buf_append(b, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte */
         }
         if (rc < 0)
             return -1;
+        p++;
     }
     return buf_putc(b, '"');
 }

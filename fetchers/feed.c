@@ -309,7 +309,7 @@ static int ends_with(const char *s, const char *suffix)
 static int start_tag(struct walk *w, const xmlNode *n, const char *local, struct pieces *p)
 {
     struct buf t = BUF_INIT;
-    if (buf_printf(&t, "<%s", local) < 0)
+    if (buf_putc(&t, '<') < 0 || buf_puts(&t, local) < 0)
         goto fail;
     for (const xmlAttr *a = n->properties; a; a = a->next) {
         char name[NAME_MAX_LEN];
@@ -317,7 +317,7 @@ static int start_tag(struct walk *w, const xmlNode *n, const char *local, struct
         if (a->ns && !*ns_prefix(a->ns))
             snprintf(name, sizeof name, "%s", (const char *)a->name);
         xmlChar *v = xmlNodeListGetString(w->doc, a->children, 1);
-        if (buf_printf(&t, " %s=\"", name) < 0) {
+        if (buf_putc(&t, ' ') < 0 || buf_puts(&t, name) < 0 || buf_append(&t, "=\"", 2) < 0) {
             xmlFree(v);
             goto fail;
         }
@@ -1040,16 +1040,62 @@ static int set_bozo(struct feed *f, const char *msg)
     return f->bozo_msg ? 0 : -1;
 }
 
+/* The slow path: the pre-pass, then libxml2 in recover mode. 0 and *doc, or
+ * -1 (OOM, or nothing recovered: then *doc is NULL). Sets bozo messages. */
+static int parse_slow(struct feed *f, const struct buf *utf8, const char *base_url, xmlDoc **doc)
+{
+    struct buf text = BUF_INIT;
+    int entity_bozo = 0, rc = -1;
+    *doc = NULL;
+    if (feed_prepass(utf8->data ? utf8->data : "", utf8->len, &text, &entity_bozo) < 0)
+        return -1;
+    if (entity_bozo && set_bozo(f, "undefined entity or bare '&'") < 0)
+        goto done;
+    xmlInitParser();
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt)
+        goto done;
+    /* No NOENT, no DTDLOAD: the pre-pass removed the DTD anyway. HUGE only
+     * lifts libxml2's 10 MB text-node limit, which would otherwise end the
+     * parse and lose every later item; entities cannot expand (no DTD left)
+     * and depth is capped by the pre-pass, so memory stays linear in len. */
+    int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+               XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA | XML_PARSE_HUGE;
+    *doc =
+        xmlCtxtReadMemory(ctxt, text.data ? text.data : "", (int)text.len, base_url, "UTF-8", opts);
+    rc = 0;
+    if (*doc && (!ctxt->wellFormed || !ctxt->nsWellFormed)) {
+        const xmlError *e = xmlCtxtGetLastError(ctxt);
+        char msg[256];
+        snprintf(msg, sizeof msg, "not well-formed XML%s%s", e && e->message ? ": " : "",
+                 e && e->message ? e->message : "");
+        size_t ml = strlen(msg);
+        while (ml && (msg[ml - 1] == '\n' || msg[ml - 1] == ' '))
+            msg[--ml] = '\0';
+        if (set_bozo(f, msg) < 0)
+            rc = -1;
+    }
+    xmlFreeParserCtxt(ctxt);
+done:
+    buf_free(&text);
+    return rc;
+}
+
 int feed_parse(const char *data, size_t len, const char *base_url, const char *http_charset,
                struct feed **out, char *err, size_t errsz)
 {
-    struct buf utf8 = BUF_INIT, text = BUF_INIT;
+    return feed_parse_ex(data, len, base_url, http_charset, 1, out, err, errsz);
+}
+
+int feed_parse_ex(const char *data, size_t len, const char *base_url, const char *http_charset,
+                  int fast, struct feed **out, char *err, size_t errsz)
+{
+    struct buf utf8 = BUF_INIT;
     struct feed *f = NULL;
-    xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
     struct walk w;
     memset(&w, 0, sizeof w);
-    int charset_bozo = 0, entity_bozo = 0, was_utf8 = 0;
+    int charset_bozo = 0, was_utf8 = 0;
 
     *out = NULL;
     if (!data || len == 0) {
@@ -1065,26 +1111,14 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
         goto oom;
     if (feed_to_utf8(data, len, http_charset, &utf8, &charset_bozo, &was_utf8) < 0)
         goto oom;
-    if (feed_prepass(utf8.data ? utf8.data : "", utf8.len, &text, &entity_bozo) < 0)
-        goto oom;
-    buf_free(&utf8);
     if (charset_bozo && set_bozo(f, "document declared or sniffed a wrong charset") < 0)
         goto oom;
-    if (entity_bozo && set_bozo(f, "undefined entity or bare '&'") < 0)
+    int rc = fast ? feed_xml_fast(utf8.data ? utf8.data : "", utf8.len, &doc) : 1;
+    if (rc < 0)
         goto oom;
-
-    xmlInitParser();
-    ctxt = xmlNewParserCtxt();
-    if (!ctxt)
+    if (rc > 0 && parse_slow(f, &utf8, base_url, &doc) < 0)
         goto oom;
-    /* No NOENT, no DTDLOAD: the pre-pass removed the DTD anyway. HUGE only
-     * lifts libxml2's 10 MB text-node limit, which would otherwise end the
-     * parse and lose every later item; entities cannot expand (no DTD left)
-     * and depth is capped by the pre-pass, so memory stays linear in len. */
-    int opts = XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-               XML_PARSE_IGNORE_ENC | XML_PARSE_NOCDATA | XML_PARSE_HUGE;
-    doc =
-        xmlCtxtReadMemory(ctxt, text.data ? text.data : "", (int)text.len, base_url, "UTF-8", opts);
+    buf_free(&utf8);
     if (!doc || !xmlDocGetRootElement(doc)) {
         pw_err(err, errsz, "not a feed: no XML document element could be recovered");
         goto fail;
@@ -1094,17 +1128,6 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
         pw_err(err, errsz, "not a feed: document element is <%s>, not rss, RDF or feed",
                (const char *)root->name);
         goto fail;
-    }
-    if (!ctxt->wellFormed || !ctxt->nsWellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[256];
-        snprintf(msg, sizeof msg, "not well-formed XML%s%s", e && e->message ? ": " : "",
-                 e && e->message ? e->message : "");
-        size_t ml = strlen(msg);
-        while (ml && (msg[ml - 1] == '\n' || msg[ml - 1] == ' '))
-            msg[--ml] = '\0';
-        if (set_bozo(f, msg) < 0)
-            goto oom;
     }
 
     w.f = f;
@@ -1121,8 +1144,6 @@ int feed_parse(const char *data, size_t len, const char *base_url, const char *h
         goto oom;
 
     xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
-    buf_free(&text);
     *out = f;
     return 0;
 oom:
@@ -1131,22 +1152,36 @@ fail:
     free(w.aname);
     free(w.aemail);
     xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctxt);
     buf_free(&utf8);
-    buf_free(&text);
     feed_free(f);
     return -1;
 }
 
+/* Two digits of v at o (printf would dominate a short entry's output). */
+static void put2(char *o, int v)
+{
+    o[0] = (char)('0' + v / 10 % 10);
+    o[1] = (char)('0' + v % 10);
+}
+
 static int json_date(struct buf *b, int has, time_t t)
 {
-    if (!has)
-        return buf_puts(b, "null");
     struct tm tm;
-    if (!gmtime_r(&t, &tm))
+    if (!has || !gmtime_r(&t, &tm))
         return buf_puts(b, "null");
-    return buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", tm.tm_year + 1900, tm.tm_mon + 1,
-                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int y = tm.tm_year + 1900;
+    if (y < 0 || y > 9999)
+        return buf_printf(b, "\"%04d-%02d-%02dT%02d:%02d:%02dZ\"", y, tm.tm_mon + 1, tm.tm_mday,
+                          tm.tm_hour, tm.tm_min, tm.tm_sec);
+    char d[] = "\"0000-00-00T00:00:00Z\"";
+    put2(d + 1, y / 100);
+    put2(d + 3, y % 100);
+    put2(d + 6, tm.tm_mon + 1);
+    put2(d + 9, tm.tm_mday);
+    put2(d + 12, tm.tm_hour);
+    put2(d + 15, tm.tm_min);
+    put2(d + 18, tm.tm_sec);
+    return buf_append(b, d, sizeof d - 1);
 }
 
 int feed_to_json(const struct feed *f, char **json)

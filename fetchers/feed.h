@@ -68,6 +68,15 @@ int feed_html_clean(const char *in, const char *base, int xhtml, char **out);
 /* Rewrites DTD, undeclared entities and XML declaration of UTF-8 feed text
  * (see feed_prepass.c); sets *bozo when the text was not well-formed. */
 int feed_prepass(const char *s, size_t n, struct buf *out, int *bozo);
+/* feed_parse, with the fast path of feed_xml.c (fast) or without it (0):
+ * both must give the same feed, which tests and the fuzzer compare. */
+int feed_parse_ex(const char *data, size_t len, const char *base_url, const char *http_charset,
+                  int fast, struct feed **out, char *err, size_t errsz);
+/* Fast path for well-formed UTF-8 without a DOCTYPE (feed_xml.c): 0 and the
+ * tree libxml2 would build in *doc (xmlFreeDoc), 1 when the text needs the
+ * pre-pass and libxml2's recovering parser, -1 on OOM. */
+struct _xmlDoc;
+int feed_xml_fast(const char *s, size_t n, struct _xmlDoc **doc);
 /* windows-1252's character for a C1 control code point, else cp itself. */
 unsigned int feed_cp1252_c1(unsigned int cp);
 int feed_put_utf8(struct buf *b, unsigned int cp);

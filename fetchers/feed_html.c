@@ -447,13 +447,14 @@ static int write_start(struct html *h, const char *tag, struct attr *a, int na)
         h->drop++;
     if (h->drop)
         return 0;
-    if (buf_printf(h->out, "<%s", shown) < 0)
+    if (buf_putc(h->out, '<') < 0 || buf_puts(h->out, shown) < 0)
         return -1;
     for (int i = 0; i < na; i++) {
         if (!strncmp(a[i].name, "on", 2))
             continue; /* event handlers run script */
         const char *an = h->svg ? svg_name(a[i].name) : a[i].name;
-        if (buf_printf(h->out, " %s=\"", an) < 0)
+        if (buf_putc(h->out, ' ') < 0 || buf_puts(h->out, an) < 0 ||
+            buf_append(h->out, "=\"", 2) < 0)
             return -1;
         int rc;
         if (!strcmp(a[i].name, "href") || is_uri_attr(tag, a[i].name)) {
@@ -490,7 +491,9 @@ static int write_end(struct html *h, const char *tag)
         h->math--;
     if (was_drop || in_list(tag, void_elems))
         return 0;
-    return buf_printf(h->out, "</%s>", shown);
+    if (buf_append(h->out, "</", 2) < 0 || buf_puts(h->out, shown) < 0)
+        return -1;
+    return buf_putc(h->out, '>');
 }
 
 /* End of a start tag at s[i..]: the first '<' or '>' outside quotes. */
@@ -677,37 +680,57 @@ int feed_html_clean(const char *in, const char *base, int xhtml, char **out)
     h->out = &o;
     h->base = base;
     h->xhtml = xhtml;
-    /* CDATA inside HTML is text, not a section */
+    /* CDATA inside HTML is text, not a section. Each textual pass below is
+     * skipped when its trigger is absent: most values need none of them. */
     struct buf cd = BUF_INIT;
-    /* room reserved up front only where something is always appended: a
-     * grown but empty buf has no terminating NUL yet */
-    if (buf_grow(&cd, n) < 0)
-        goto fail;
-    for (const char *p = in; *p;) {
-        const char *q = strstr(p, "<![CDATA[");
-        if (!q) {
-            if (buf_puts(&cd, p) < 0)
-                goto fail;
-            break;
-        }
-        if (buf_append(&cd, p, (size_t)(q - p)) < 0 || buf_puts(&cd, "&lt;![CDATA[") < 0)
+    const char *src = in;
+    size_t srclen = n;
+    if (strstr(in, "<![CDATA[")) {
+        /* room reserved up front only where something is always appended: a
+         * grown but empty buf has no terminating NUL yet */
+        if (buf_grow(&cd, n) < 0)
             goto fail;
-        p = q + 9;
+        for (const char *p = in; *p;) {
+            const char *q = strstr(p, "<![CDATA[");
+            if (!q) {
+                if (buf_puts(&cd, p) < 0)
+                    goto fail;
+                break;
+            }
+            if (buf_append(&cd, p, (size_t)(q - p)) < 0 || buf_puts(&cd, "&lt;![CDATA[") < 0)
+                goto fail;
+            p = q + 9;
+        }
+        if (!cd.data)
+            goto fail;
+        src = cd.data;
+        srclen = cd.len;
     }
-    if (!cd.data || prefix_pass(cd.data, cd.len, &pre) < 0)
+    if (strstr(src, "<!") || strstr(src, "/>") || strstr(src, "&#3")) {
+        if (prefix_pass(src, srclen, &pre) < 0)
+            goto fail;
+        src = pre.data ? pre.data : "";
+        srclen = pre.len;
+    }
+    /* sized once; reset so that it is terminated even if nothing is written */
+    if (buf_grow(&o, srclen) < 0)
         goto fail;
-    if (pre.data && tokenize(h, pre.data, pre.len) < 0)
+    buf_reset(&o);
+    if (tokenize(h, src, srclen) < 0)
         goto fail;
     /* strip, and CRLF → LF, as feedparser finishes */
+    size_t a = 0, len = o.len;
     char *r = buf_detach(&o);
     if (!r)
         goto fail;
-    char *w = r;
-    for (const char *p = r; *p; p++)
-        if (!(p[0] == '\r' && p[1] == '\n'))
-            *w++ = *p;
-    *w = '\0';
-    size_t a = 0, len = strlen(r);
+    if (memchr(r, '\r', len)) {
+        char *w = r;
+        for (const char *p = r; *p; p++)
+            if (!(p[0] == '\r' && p[1] == '\n'))
+                *w++ = *p;
+        *w = '\0';
+        len = (size_t)(w - r);
+    }
     while (len && is_ws(r[len - 1]))
         r[--len] = '\0';
     while (is_ws(r[a]))

@@ -396,6 +396,85 @@ static void test_regressions(void **state)
     assert_true(n > 0);
 }
 
+/* feed_parse_ex with or without the fast path: "rc|bozo message|JSON". */
+static char *parse_json(const char *data, size_t len, int fast)
+{
+    struct feed *f = NULL;
+    char err[256] = "", *json = NULL;
+    struct buf out = BUF_INIT;
+    if (feed_parse_ex(data, len, "http://example.org/", NULL, fast, &f, err, sizeof err) < 0) {
+        assert_int_equal(buf_printf(&out, "-1|%s", err), 0);
+    } else {
+        assert_int_equal(feed_to_json(f, &json), 0);
+        assert_int_equal(buf_printf(&out, "0|%s|%s", f->bozo_msg ? f->bozo_msg : "", json), 0);
+    }
+    free(json);
+    feed_free(f);
+    return buf_detach(&out);
+}
+
+static void assert_same_both_ways(const char *data, size_t len, const char *what)
+{
+    char *fast = parse_json(data, len, 1), *slow = parse_json(data, len, 0);
+    if (strcmp(fast, slow) != 0)
+        fail_msg("%s: fast path\n%s\nslow path\n%s", what, fast, slow);
+    free(fast);
+    free(slow);
+}
+
+/* The fast path (feed_xml.c) must build the tree libxml2 builds: every
+ * fixture, and documents aimed at its edges, give the same answer both ways. */
+static void test_fast_path_matches(void **state)
+{
+    (void)state;
+    static const char *const fixtures[] = {"atom03.xml",     "atom10.xml", "cp1251.xml",
+                                           "malformed.xml",  "rdf.xml",    "rss20.xml",
+                                           "attr_flood.xml", "deep.xml",   "bomb.xml"};
+    for (size_t i = 0; i < sizeof fixtures / sizeof fixtures[0]; i++) {
+        struct buf b = BUF_INIT;
+        load(fixtures[i], &b);
+        assert_same_both_ways(b.data, b.len, fixtures[i]);
+        buf_free(&b);
+    }
+    static const char *const docs[] = {
+        /* namespaces: default, prefixed, redeclared, undeclared, xml: */
+        "<rss><channel><item><title>t</title><dc:creator xmlns:dc=\"http://purl.org/dc/"
+        "elements/1.1/\">a</dc:creator></item></channel></rss>",
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:base=\"http://a.example/b/\"><entry>"
+        "<link href=\"c\"/><content type=\"xhtml\"><div xmlns=\"http://www.w3.org/1999/xhtml\">"
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"1\"/></svg><p a='1'\tb=\"x&#10;y"
+        "\n\">z</p></div></content></entry></feed>",
+        "<rss><channel><item><x:title>t</x:title></item></channel></rss>",
+        "<rss xmlns:a=\"http://x/\"><channel><item a:b=\"1\" b=\"2\"/></channel></rss>",
+        /* text: references, CDATA, comments, "]]>", controls, U+FFFF */
+        "<?xml version=\"1.0\"?><!-- c --><rss><channel><title>a &amp; &#x41;&#66;<![CDATA[<b>]]>"
+        "<!--x-->c</title><item><description>&lt;p&gt;&quot;x&apos;</description></item>"
+        "</channel></rss><!-- after -->",
+        "<rss><channel><title>a ]]> b</title></channel></rss>",
+        "<rss><channel><title>a \x01 b</title></channel></rss>",
+        "<rss><channel><title>a \xEF\xBF\xBF b</title></channel></rss>",
+        "<rss><channel><title>a\r\nb\rc</title></channel></rss>",
+        "<rss><channel><title>&nbsp;&#X41;&#0;&foo</title></channel></rss>",
+        /* structure: mismatched, unclosed, two roots, text outside, PIs */
+        "<rss><channel><title>a</titl></channel></rss>",
+        "<rss><channel><title>a</title></channel>",
+        "<rss/><rss/>",
+        "x<rss/>",
+        "<?xml-stylesheet href=\"a.xsl\"?><rss><channel><title>t</title></channel></rss>",
+        "<rss><?pi x?><channel/></rss>",
+        "<!DOCTYPE rss [<!ENTITY e \"v\">]><rss><channel><title>&e;</title></channel></rss>",
+        /* attributes: duplicates, no space between, '<' in a value */
+        "<rss><channel a=\"1\" a=\"2\"/></rss>",
+        "<rss><channel a=\"1\"b=\"2\"/></rss>",
+        "<rss><channel a=\"<\"/></rss>",
+        "<rss xmlns:a=\"http://x/\" xmlns:b=\"http://x/\"><channel a:c=\"1\" b:c=\"2\"/></rss>",
+        "<rss xmlns:a=\"\"><channel/></rss>",
+        "<rss xmlns=\"not a uri\"><channel/></rss>",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+        assert_same_both_ways(docs[i], strlen(docs[i]), docs[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_html_clean),
         cmocka_unit_test(test_html_base_and_link_text),
         cmocka_unit_test(test_regressions),
+        cmocka_unit_test(test_fast_path_matches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
