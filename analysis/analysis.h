@@ -19,6 +19,16 @@ char *text_normalize(const char *s, size_t len);
  * or "und" when unknown. Returns a static string. */
 const char *text_lang(const char *s);
 
+/* text_lang with a second opinion: where it is unsure ("und", or Cyrillic
+ * text without the letters that tell bg/mk/ru/uk/sr/be apart), libexttextcat's
+ * n-gram fingerprints decide. text_langid_new reads the fingerprint files
+ * (-1 with a message when they cannot be read); a NULL l is text_lang.
+ * Read-only after creation: one l may serve many threads. */
+struct text_langid;
+int text_langid_new(struct text_langid **out, char *err, size_t errsz);
+void text_langid_free(struct text_langid *l);                        /* accepts NULL */
+const char *text_langid(const struct text_langid *l, const char *s); /* static string */
+
 /* ---- coverage matching ---- */
 
 struct match_canon; /* a canonical text prepared for matching */

@@ -123,7 +123,7 @@ int canon_build(const char *text, const struct an_shared *sh, struct match_canon
     if (!c->text)
         goto oom;
     c->len = len;
-    snprintf(c->lang, sizeof c->lang, "%s", text_lang(text));
+    snprintf(c->lang, sizeof c->lang, "%s", an_lang(sh, text));
     c->sh = sh;
     if (tokenizer_init(&tz, c->lang, c->lang, sh) < 0)
         goto oom;
@@ -144,8 +144,11 @@ int canon_build(const char *text, const struct an_shared *sh, struct match_canon
         ptext = strndup(c->text + s, e - s);
         if (!ptext)
             goto oom;
-        const char *pl = text_lang(ptext);
-        c->weighted[p] = !strcmp(c->lang, "und") || !strcmp(pl, "und") || !strcmp(pl, c->lang);
+        /* Only a confident guess unweights: n-gram profiles of one short
+         * line (a dateline) are often wrong between related languages. */
+        int sure;
+        const char *pl = text_lang_guess(ptext, &sure);
+        c->weighted[p] = !sure || !strcmp(c->lang, "und") || !strcmp(pl, c->lang);
         free(ptext);
         ptext = NULL;
     }

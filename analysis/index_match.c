@@ -218,7 +218,7 @@ int match_index_article(struct match_index *idx, const char *article, double thr
     if (!article)
         article = "";
     size_t len = xl_body_len(article, strnlen(article, TEXT_MAX));
-    snprintf(lang, sizeof lang, "%s", text_lang(article));
+    snprintf(lang, sizeof lang, "%s", an_lang(&idx->sh, article));
 
     /* Which tokenisation each canonical language needs; the first variant
      * also carries the cross-language keys. */

@@ -63,11 +63,13 @@ struct xl_lex;
 int xl_lex_new(struct xl_lex **out); /* -1 on OOM */
 void xl_lex_free(struct xl_lex *l);  /* accepts NULL */
 
+enum { NEG_WEAK = 1, NEG_VERB = 2 };
+
 /* What a word says beyond its stem, found in one pass over its prefixes. */
 struct xl_feat {
     uint64_t xkey;        /* cross-language key, 0 when not asked for or no letters */
     int num;              /* value of a number or number word, else 0 */
-    unsigned char neg;    /* negation particle ("не", "not", "nicht", ...) */
+    unsigned char neg;    /* negation: NEG_WEAK ("без", "no") or NEG_VERB ("не", "not") */
     unsigned char report; /* attributes speech ("заяви", "said", "according") */
 };
 
@@ -87,6 +89,12 @@ void xl_word(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules ru
  * short line such as "Сподели:" or "Comments (0)". */
 size_t xl_body_len(const char *text, size_t len);
 
+/* ---- language (text.c, langid.c) ---- */
+
+/* text_lang, and whether distinctive letters or enough function words made
+ * the guess (*sure = 1), or it is weak. */
+const char *text_lang_guess(const char *s, int *sure);
+
 /* ---- shared read-only resources ---- */
 
 /* Built once and shared by every canonical of an index (or owned by one
@@ -94,7 +102,11 @@ size_t xl_body_len(const char *text, size_t len);
 struct an_shared {
     struct kmap stop; /* function words: no weight */
     struct xl_lex *lex;
+    struct text_langid *lid; /* NULL when the fingerprints are missing */
 };
+
+/* The language of s, using the shared fingerprints when present. */
+const char *an_lang(const struct an_shared *sh, const char *s);
 
 int an_shared_init(struct an_shared *sh); /* -1 on OOM; clear it anyway */
 void an_shared_clear(struct an_shared *sh);
@@ -110,6 +122,7 @@ struct tok {
     uint64_t xkey; /* cross-language key, 0 when not computed */
     int num;       /* value of a number or number word, else 0 */
     unsigned char content, neg, upper, report;
+    unsigned char negpfx; /* starts like a negated word ("ненанесение", "non-") */
 };
 
 struct toks {
@@ -183,9 +196,11 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len, c
                  int cross, double threshold, struct match_result *out, char *err, size_t errsz);
 
 /* What changed between a canonical sentence c[0..nc) and the article's
- * passage a[0..na): numbers, and within one language negation.
- * Appends malloc'd descriptions to *out (n entries). -1 on OOM. */
+ * passage a[0..na): numbers and negation. cross: the passage is a
+ * translation; several: it spans more than one article sentence (negation
+ * across languages is then not compared). Appends malloc'd descriptions to
+ * *out (n entries). -1 on OOM. */
 int passage_changes(const struct tok *c, size_t nc, const struct tok *a, size_t na, int cross,
-                    char ***out, size_t *n);
+                    int several, char ***out, size_t *n);
 
 #endif

@@ -38,7 +38,12 @@ enum { MIN_ALIGNED_KEYS = 3 }; /* fewer shared keys is chance, not coverage */
 #define XMIN_KEYS 3
 #define XLONG_KEYS 5
 #define XLONG_SHARE 0.25
+/* A weaker cross-language alignment counts when other sentences of the same
+ * canonical are aligned too: one weak match is chance, several are a report. */
+#define XWEAK_SHARE 0.20
+enum { XWEAK_CORROBORATE = 2 }; /* other aligned sentences needed (one strong suffices) */
 #define PARA_SHARE 0.5
+#define WHOLE_SHARE 0.6 /* same language: share of keys that reports the whole sentence */
 
 static size_t decode(const unsigned char *s, size_t n, int32_t *cp)
 {
@@ -216,10 +221,45 @@ static void align_window_x(struct article_state *st, uint32_t s0, uint32_t s1)
 
 /* Enough of the sentence, or a long sentence reported in part (an article
  * that shares five rare-enough words with one sentence reports it). */
-static int x_aligned(const struct window *w)
+static int x_strong(const struct window *w)
 {
     return w->cnt >= XMIN_KEYS &&
            (w->ratio >= XALIGN_SHARE || (w->cnt >= XLONG_KEYS && w->ratio >= XLONG_SHARE));
+}
+
+static int x_weak(const struct window *w)
+{
+    return w->cnt >= XMIN_KEYS && w->ratio >= XWEAK_SHARE;
+}
+
+/* Sets ok[s] for the canonical sentences a translation reports: strong
+ * alignments, and weak ones corroborated by one strong or two other
+ * alignments from distinct article sentences (a topical neighbour shares
+ * a few words with one sentence, a report with several). */
+static void x_accept(const struct match_canon *c, const struct window *best, unsigned char *ok)
+{
+    size_t ns = c->t.nsent, nstrong = 0, nweak = 0;
+    uint32_t first = NONE, last = 0;
+    for (size_t s = 0; s < ns; s++) {
+        const struct window *w = &best[s];
+        ok[s] = 0;
+        if (c->sents[s].first == NONE || !x_weak(w))
+            continue;
+        if (x_strong(w)) {
+            ok[s] = 1;
+            nstrong++;
+        } else {
+            nweak++;
+        }
+        first = w->first < first ? w->first : first;
+        last = w->last > last ? w->last : last;
+    }
+    /* All from one article sentence: a lead that names the topic. */
+    if (!nweak || first == last || (nstrong == 0 && nweak <= XWEAK_CORROBORATE))
+        return;
+    for (size_t s = 0; s < ns; s++)
+        if (c->sents[s].first != NONE && x_weak(&best[s]))
+            ok[s] = 1;
 }
 
 static int key_in(uint64_t key, const uint64_t *keys, size_t n)
@@ -289,7 +329,7 @@ int match_article(const struct match_canon *c, const char *article, double thres
     size_t len = strnlen(article, TEXT_MAX); /* beyond that, the rest is ignored */
     len = xl_body_len(article, len);
     char lang[8];
-    snprintf(lang, sizeof lang, "%s", text_lang(article));
+    snprintf(lang, sizeof lang, "%s", an_lang(c->sh, article));
     /* Another language: stems and shingles cannot meet, cross-language keys
      * can. Undetermined text is tried as the canonical's language. */
     int cross = strcmp(lang, "und") && strcmp(c->lang, "und") && strcmp(lang, c->lang);
@@ -317,13 +357,14 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
 {
     const struct toks a = *ap;
     struct article_state st = {0};
-    unsigned char *marked = NULL;
+    unsigned char *marked = NULL, *aligned = NULL;
     uint32_t *pw = NULL, *pm = NULL;
 
     memset(out, 0, sizeof *out);
 
     size_t ns = c->t.nsent;
     marked = calloc(c->t.n ? c->t.n : 1, 1);
+    aligned = calloc(ns ? ns : 1, 1);
     st.c = c;
     st.a = &a;
     st.sent_first = malloc((a.nsent + 2) * sizeof *st.sent_first);
@@ -332,7 +373,8 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
     st.best = calloc(ns ? ns : 1, sizeof *st.best);
     st.keys = malloc(2 * SENT_MAX_TOKENS * sizeof *st.keys + sizeof *st.keys);
     st.accw = calloc(ns ? ns : 1, sizeof *st.accw);
-    if (!marked || !st.sent_first || !st.acc || !st.touched || !st.best || !st.keys || !st.accw)
+    if (!marked || !aligned || !st.sent_first || !st.acc || !st.touched || !st.best || !st.keys ||
+        !st.accw)
         goto oom;
 
     /* Shingles: three consecutive content keys anywhere in the article. */
@@ -365,23 +407,27 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
         if (s + 1 < a.nsent)
             align(&st, s, s + 1);
     }
+    if (cross)
+        x_accept(c, st.best, aligned);
+    /* A translation reports its sentence as a whole, in other words; so does
+     * a same-language paraphrase that keeps most of the words (the rest are
+     * synonyms). One that keeps about half reports only the words it shares:
+     * "a citizens' panel will publish its findings" is not the whole of a
+     * sentence about a panel of twelve reviewing works every six months. */
     for (size_t s = 0; s < ns; s++) {
         const struct csent *cs = &c->sents[s];
         const struct window *w = &st.best[s];
-        if (cross) {
-            /* A translation reports the whole sentence, in other words. */
-            if (cs->first != NONE && x_aligned(w))
-                for (uint32_t t = cs->first; t <= cs->last; t++)
-                    marked[t] = c->t.v[t].content;
-            continue;
+        int whole = aligned[s];
+        if (!cross && cs->first != NONE && cs->nkeys && w->cnt >= MIN_ALIGNED_KEYS &&
+            (double)w->cnt >= ALIGN_SHARE * cs->nkeys) {
+            aligned[s] = 1;
+            whole = (double)w->cnt >= WHOLE_SHARE * cs->nkeys;
+            size_t nk = window_keys(&st, w->first, w->last, st.keys);
+            for (uint32_t t = cs->first; t <= cs->last && !whole; t++)
+                marked[t] |= c->t.v[t].content && key_in(c->t.v[t].key, st.keys, nk);
         }
-        if (cs->first == NONE || !cs->nkeys || w->cnt < MIN_ALIGNED_KEYS ||
-            (double)w->cnt < ALIGN_SHARE * cs->nkeys)
-            continue;
-        size_t nk = window_keys(&st, w->first, w->last, st.keys);
-        for (uint32_t t = cs->first; t <= cs->last; t++)
-            if (c->t.v[t].content && key_in(c->t.v[t].key, st.keys, nk))
-                marked[t] = 1;
+        for (uint32_t t = cs->first; whole && t <= cs->last; t++)
+            marked[t] |= c->t.v[t].content;
     }
 
     /* Score, paragraphs and passages. */
@@ -422,8 +468,7 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
                 n++;
                 m += marked[t];
             }
-        if (!n || (double)m < ALIGN_SHARE * n ||
-            (cross ? !x_aligned(w) : w->cnt < MIN_ALIGNED_KEYS))
+        if (!n || (double)m < ALIGN_SHARE * n || (cross ? !aligned[s] : w->cnt < MIN_ALIGNED_KEYS))
             continue;
         if (!out->passages) {
             out->passages = calloc(ns, sizeof *out->passages);
@@ -441,12 +486,13 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
         mp->reuse = cross ? "translated" : same ? "paraphrased" : "verbatim";
         mp->attributed = attributed(&st, w->first, w->last);
         if (passage_changes(c->t.v + cs->first, cs->last - cs->first + 1, a.v + t0, t1 - t0, cross,
-                            &mp->changes, &mp->nchanges) < 0)
+                            w->first != w->last, &mp->changes, &mp->nchanges) < 0)
             goto oom;
         mp->altered = mp->nchanges > 0;
     }
 
     free(marked);
+    free(aligned);
     free(pw);
     free(pm);
     free(st.sent_first);
@@ -458,6 +504,7 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
     return 0;
 oom:
     free(marked);
+    free(aligned);
     free(pw);
     free(pm);
     free(st.sent_first);

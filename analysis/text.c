@@ -7,6 +7,8 @@
  */
 #include "analysis/analysis.h"
 
+#include "analysis/internal.h"
+
 #include "common/buf.h"
 
 #include <stdint.h>
@@ -307,6 +309,12 @@ static int cyr_letter_class(int32_t cp)
 
 const char *text_lang(const char *s)
 {
+    int sure;
+    return text_lang_guess(s, &sure);
+}
+
+const char *text_lang_guess(const char *s, int *sure)
+{
     /* A prefix is enough to tell the language and keeps the cost bounded. */
     enum { SCAN_MAX = 256 * 1024, WORD_MAX = 32 };
     /* Order matters: counts[] is read by index below. */
@@ -319,6 +327,7 @@ const char *text_lang(const char *s)
     char word[WORD_MAX * 4 + 1];
     size_t wlen = 0, wcps = 0;
 
+    *sure = 0;
     if (!s)
         return "und";
     size_t len = strnlen(s, SCAN_MAX);
@@ -374,11 +383,16 @@ const char *text_lang(const char *s)
 
     if (ncyr + nlat < 3)
         return "und";
+    /* Distinctive letters decide; function words alone are a weak guess. */
+    *sure = 1;
     if (ncyr > nlat) {
         double n = (double)ncyr;
 #define RATE(c) ((double)letters[c] / n)
-        if (RATE(L_SR) + RATE(L_MK) + RATE(L_SRMK) > 0.01)
+        if (RATE(L_SR) + RATE(L_MK) + RATE(L_SRMK) > 0.01) {
+            /* ј љ њ џ alone are both Serbian and Macedonian. */
+            *sure = letters[L_MK] != letters[L_SR];
             return letters[L_MK] > letters[L_SR] ? "mk" : "sr";
+        }
         if (RATE(L_SHORT_U) > 0.003 && RATE(L_I_RU) < 0.01)
             return "be";
         double ruish = RATE(L_YERY) + RATE(L_E_REV);
@@ -392,6 +406,7 @@ const char *text_lang(const char *s)
             return "bg";
 #undef RATE
         /* Short or odd text: let function words decide. */
+        *sure = 0;
         size_t ru = counts[3], bg = counts[4], uk = counts[5];
         if (bg > ru && bg > uk)
             return "bg";
@@ -406,7 +421,10 @@ const char *text_lang(const char *s)
     size_t en = counts[0], de = counts[1] + de_marks, fr = counts[2] + fr_marks;
     size_t best = en > de ? (en > fr ? en : fr) : (de > fr ? de : fr);
     size_t second = en + de + fr - best - (en < de ? (en < fr ? en : fr) : (de < fr ? de : fr));
-    if (best < 2 || best * 2 < second * 3)
+    if (best < 2 || best * 2 < second * 3) {
+        *sure = 0;
         return "und";
+    }
+    *sure = best >= 3;
     return best == en ? "en" : best == de ? "de" : "fr";
 }

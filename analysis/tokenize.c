@@ -56,6 +56,10 @@ int an_shared_init(struct an_shared *sh)
     memset(sh, 0, sizeof *sh);
     if (kmap_init(&sh->stop, n) < 0 || xl_lex_new(&sh->lex) < 0)
         return -1;
+    /* Without the fingerprints (package missing) text_lang guesses alone. */
+    char err[8];
+    if (text_langid_new(&sh->lid, err, sizeof err) < 0)
+        sh->lid = NULL;
     for (size_t i = 0; i < n; i++)
         if (kmap_add(&sh->stop, NULL, an_fnv(stopwords[i], strlen(stopwords[i])), 0) < 0)
             return -1;
@@ -69,6 +73,8 @@ void an_shared_clear(struct an_shared *sh)
     kmap_free(&sh->stop);
     xl_lex_free(sh->lex);
     sh->lex = NULL;
+    text_langid_free(sh->lid);
+    sh->lid = NULL;
 }
 
 /* ---- tokenising ---- */
@@ -185,6 +191,20 @@ static size_t prefix_bytes(const char *s, size_t n, size_t max)
     return i;
 }
 
+/* Words that may carry a negation in their prefix. Over-inclusive on
+ * purpose ("необходимо"): it only keeps a translation's "не" from being
+ * reported as an added negation. */
+static int negated_prefix(const char *w, size_t n)
+{
+    static const char *const pfx[] = {"не", "ни", "без", "бес", "non", "un", "in", "dis", "ne"};
+    for (size_t i = 0; i < sizeof pfx / sizeof pfx[0]; i++) {
+        size_t l = strlen(pfx[i]);
+        if (n > l + 3 && !memcmp(w, pfx[i], l))
+            return 1;
+    }
+    return 0;
+}
+
 static int add_word(const struct tokenizer *tz, const char *text, size_t ws, size_t we,
                     uint32_t sent, struct toks *out)
 {
@@ -214,6 +234,7 @@ static int add_word(const struct tokenizer *tz, const char *text, size_t ws, siz
     k.neg = f.neg;
     k.report = f.report;
     k.xkey = f.xkey;
+    k.negpfx = negated_prefix(w, (size_t)wl);
     int32_t orig = 0;
     decode((const unsigned char *)text + ws, we - ws, &orig);
     k.upper = utf8proc_category(orig) == UTF8PROC_CATEGORY_LU;
@@ -237,8 +258,9 @@ static int add_word(const struct tokenizer *tz, const char *text, size_t ws, siz
 
 /*
  * Splits text into word tokens with sentence numbers. A sentence ends at
- * . ! ? or … followed by white space (so "В.В.Путина" and "3.5" do not end
- * one), and at a line break unless the next line starts in lower case: a
+ * . ! ? or … followed by white space and a word not in lower case (so
+ * "В.В.Путина", "3.5" and "2029 г. споразумение" do not end one), and at a
+ * line break unless the next line starts in lower case: a
  * scraped page's stray blank line in mid-sentence does not split it.
  */
 int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct toks *out)
@@ -264,7 +286,7 @@ int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct to
             if (out->n > 0) {
                 utf8proc_category_t c = utf8proc_category(cp);
                 int lower = c == UTF8PROC_CATEGORY_LL;
-                if ((punct && punct_space) || (newline && (!lower || punct)) ||
+                if ((punct && punct_space && !lower) || (newline && (!lower || punct)) ||
                     sent_len >= SENT_MAX_TOKENS) {
                     sent++;
                     sent_len = 0;

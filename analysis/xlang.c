@@ -78,6 +78,11 @@ static const char *const negations[] = {
     "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
     "never", "not",    "no",    "nicht",   "kein",   "keine",  "nie",  "pas",  "jamais",
     "nikad", "никада", "никад", "ніяк",    "n't",    "none",   "nein", "без",  NULL};
+/* Negations of a verb ("not convinced"): a translation keeps them as words,
+ * unlike "без", "no" or "kein", which often become prefixes or other words. */
+static const char *const verb_negations[] = {"не",     "not",   "n't",   "nicht", "never",
+                                             "никогда", "никога", "ніколи", "nije",  "није",
+                                             "jamais", "nikad", "никада", "nie",   NULL};
 /* Prefixes of words that attribute speech to someone. */
 static const char *const reporting[] = {
     "заяв",     "сказа",    "сообщ",    "отмет",     "подчерк",  "написа",   "слова",
@@ -151,7 +156,9 @@ int xl_lex_new(struct xl_lex **out)
         for (const char *const *w = number_words[r]; *w; w++)
             lex_slot(l, *w)->num = (unsigned char)(r + 1);
     for (const char *const *w = negations; *w; w++)
-        lex_slot(l, *w)->neg = 1;
+        lex_slot(l, *w)->neg = NEG_WEAK;
+    for (const char *const *w = verb_negations; *w; w++)
+        lex_slot(l, *w)->neg = NEG_VERB;
     for (const char *const *w = reporting; *w; w++)
         lex_slot(l, *w)->report = 1;
     *out = l;
@@ -188,7 +195,7 @@ static uint32_t lex_scan(const struct xl_lex *l, const char *w, size_t n, struct
             row = e->row;
         if (whole) {
             f->num = f->num ? f->num : e->num;
-            f->neg |= e->neg;
+            f->neg = f->neg > e->neg ? f->neg : e->neg;
         }
         f->report |= e->report;
     }

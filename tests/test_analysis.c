@@ -336,6 +336,99 @@ static void test_analysis_match_cross(void **state)
     match_canon_free(c);
 }
 
+/* The changes passage_changes reports on the passage reporting canonical
+ * paragraph para, joined with "; " ("" when none, NULL when no passage). */
+static char *changes_of(const struct match_result *r, int para)
+{
+    for (size_t i = 0; i < r->npassages; i++) {
+        if (r->passages[i].paragraph != para)
+            continue;
+        struct buf b = BUF_INIT;
+        assert_int_equal(buf_puts(&b, ""), 0);
+        for (size_t j = 0; j < r->passages[i].nchanges; j++)
+            assert_int_equal(buf_printf(&b, "%s%s", j ? "; " : "", r->passages[i].changes[j]), 0);
+        assert_int_equal(r->passages[i].altered, r->passages[i].nchanges > 0);
+        return buf_detach(&b);
+    }
+    return NULL;
+}
+
+static void check_changes(const struct match_result *r, int para, const char *want)
+{
+    char *got = changes_of(r, para);
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* Misquotes survive translation: "четири мерки" for three, 2029 for 2027, a
+ * "not" the statement lacks. A negation the translation only moves out of a
+ * word ("ненанесение" -> "не нанася") and a dateline's day are not changes. */
+static void test_analysis_misquote_cross(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("Пресс-служба, 14 марта.\n\n"
+                        "Мы предлагаем Соединенным Штатам программу из трех практических мер "
+                        "по укреплению доверия в сфере информационной безопасности.\n\n"
+                        "Подписать до конца 2027 года соглашение о запрете атак на спутниковые "
+                        "системы связи по образцу Договора о космосе 1967 года.\n\n"
+                        "Мы убеждены, что эти шаги снизят напряженность и защитят граждан от "
+                        "вмешательства в их свободный выбор.\n\n"
+                        "Предлагаем принять обязательство о ненанесении первыми удара с "
+                        "использованием информационных технологий.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *bg = "Президентът предложи на Съединените щати програма от четири практически "
+                     "мерки за укрепване на доверието в сферата на информационната сигурност. "
+                     "Да се подпише до края на 2029 г. споразумение за забрана на атаки срещу "
+                     "сателитни системи за връзка по образеца на Договора за космоса от 1967 г.\n";
+    assert_int_equal(match_article(c, bg, 0.30, &r, err, sizeof err), 0);
+    assert_string_equal(r.lang, "bg");
+    check_changes(&r, 2, "number 3 -> 4");
+    check_changes(&r, 3, "number 2027 -> 2029");
+    match_result_clear(&r);
+
+    const char *en = "On March 4 the president offered the United States a programme of three "
+                     "practical measures to build trust in information security.\n\n"
+                     "\"We are not convinced that these steps will reduce tension and protect "
+                     "citizens from interference in their elections,\" he said.\n\n"
+                     "He proposed a commitment not to be the first to strike with information "
+                     "technologies.\n";
+    assert_int_equal(match_article(c, en, 0.30, &r, err, sizeof err), 0);
+    assert_string_equal(r.lang, "en");
+    assert_true(r.covers);
+    check_changes(&r, 2, "");               /* "March 4" is not "14 марта" misquoted */
+    check_changes(&r, 4, "negation added"); /* "not convinced" */
+    check_changes(&r, 5, "");               /* "ненанесение" = "not to strike" */
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
+/* libexttextcat decides where our own guess is weak: short Bulgarian and
+ * Ukrainian text without distinctive letters. */
+static void test_analysis_langid(void **state)
+{
+    (void)state;
+    char err[256];
+    struct text_langid *l = NULL;
+    assert_int_equal(text_langid_new(&l, err, sizeof err), 0);
+    assert_string_equal(text_langid(l, "Президентът предложи програма от практически мерки."),
+                        "bg");
+    assert_string_equal(text_langid(l, "Президент запропонував програму практичних заходів."),
+                        "uk");
+    assert_string_equal(text_langid(l, "Президент предложил программу практических мер."), "ru");
+    assert_string_equal(text_langid(l, "The president offered a programme of measures."), "en");
+    assert_string_equal(text_langid(l, ""), "und");
+    assert_string_equal(text_langid(NULL, "The president offered a programme of measures."),
+                        text_lang("The president offered a programme of measures."));
+    text_langid_free(l);
+    text_langid_free(NULL);
+}
+
 static void test_analysis_json(void **state)
 {
     (void)state;
@@ -520,11 +613,17 @@ static void test_analysis_garbage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_analysis_normalize),     cmocka_unit_test(test_analysis_lang),
-        cmocka_unit_test(test_analysis_match_ru),      cmocka_unit_test(test_analysis_match_en),
-        cmocka_unit_test(test_analysis_match_scraped), cmocka_unit_test(test_analysis_json),
-        cmocka_unit_test(test_analysis_match_cross),   cmocka_unit_test(test_analysis_diff),
+        cmocka_unit_test(test_analysis_normalize),
+        cmocka_unit_test(test_analysis_lang),
+        cmocka_unit_test(test_analysis_match_ru),
+        cmocka_unit_test(test_analysis_match_en),
+        cmocka_unit_test(test_analysis_match_scraped),
+        cmocka_unit_test(test_analysis_json),
+        cmocka_unit_test(test_analysis_match_cross),
+        cmocka_unit_test(test_analysis_diff),
         cmocka_unit_test(test_analysis_garbage),
+        cmocka_unit_test(test_analysis_misquote_cross),
+        cmocka_unit_test(test_analysis_langid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
