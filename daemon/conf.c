@@ -23,8 +23,24 @@ enum ktype {
     T_SCORE,
     T_SIZE,
     T_SCHEDULE,
-    T_CHOICE
+    T_CHOICE,
+    T_KINDS,
+    T_LANGS
 };
+
+/* Alert kinds the filters know, in bit order. */
+static const char *const alert_kinds[] = {
+    "coverage",    "coverage-lost", "coverage-changed", "changed",
+    "unpublished", "republished",   "feed-error",       "feed-recovered",
+};
+
+unsigned conf_kind_bit(const char *kind)
+{
+    for (size_t i = 0; kind && i < sizeof alert_kinds / sizeof alert_kinds[0]; i++)
+        if (!strcmp(kind, alert_kinds[i]))
+            return 1u << i;
+    return 0;
+}
 
 /* One row per key: where it may appear, its type and bounds, and where it is
  * stored (an offset into struct conf, conf_canonical or conf_feed). */
@@ -76,8 +92,17 @@ static const struct key keys[] = {
     {S_ALERTS, "email_digest", T_DURATION, 0, 7LL * 86400, C(email_digest)},
     {S_ALERTS, "email_max_per_hour", T_INT, 0, 100000, C(email_max_per_hour)},
     {S_ALERTS, "email_retry", T_DURATION, 1, 86400, C(email_retry)},
+    {S_ALERTS, "alert_file", T_PATH, 0, 0, C(alert_file)},
     {S_CANONICAL, "file", T_PATH, 0, 0, offsetof(struct conf_canonical, path)},
     {S_CANONICAL, "min_score", T_SCORE, 0, 1, offsetof(struct conf_canonical, min_score)},
+    {S_CANONICAL, "log_kinds", T_KINDS, 0, 0, offsetof(struct conf_canonical, filter.log_kinds)},
+    {S_CANONICAL, "email_kinds", T_KINDS, 0, 0,
+     offsetof(struct conf_canonical, filter.email_kinds)},
+    {S_CANONICAL, "languages", T_LANGS, 0, 0, offsetof(struct conf_canonical, filter.languages)},
+    {S_FEED, "log_kinds", T_KINDS, 0, 0, offsetof(struct conf_feed, filter.log_kinds)},
+    {S_FEED, "email_kinds", T_KINDS, 0, 0, offsetof(struct conf_feed, filter.email_kinds)},
+    {S_FEED, "languages", T_LANGS, 0, 0, offsetof(struct conf_feed, filter.languages)},
+    {S_FEED, "min_score", T_SCORE, 0, 1, offsetof(struct conf_feed, filter.min_score)},
     {S_FEED, "url", T_STR, 0, 0, offsetof(struct conf_feed, url)},
     {S_FEED, "interval", T_DURATION, 1, 7LL * 86400, offsetof(struct conf_feed, interval)},
     {S_FEED, "fetch_pages", T_BOOL, 0, 1, offsetof(struct conf_feed, fetch_pages)},
@@ -259,6 +284,72 @@ static int parse_schedule(struct parser *p, const struct key *k, const char *val
     return 0;
 }
 
+/* "all", "none" or a list of alert kinds -> a mask of conf_kind_bit. */
+static int parse_kinds(struct parser *p, const struct key *k, const char *value, unsigned *out)
+{
+    if (!strcmp(value, "all")) {
+        *out = ~0u;
+        return 0;
+    }
+    unsigned mask = 0;
+    for (const char *c = value; *c && strcmp(value, "none") != 0;) {
+        size_t n = strcspn(c, ", ");
+        char kind[32];
+        if (n == 0 || n >= sizeof kind) {
+            c += n ? n : 1;
+            continue;
+        }
+        memcpy(kind, c, n);
+        kind[n] = '\0';
+        if (!conf_kind_bit(kind)) {
+            perr(p, p->line,
+                 "%s: unknown alert kind '%s' (use all, none or a list of "
+                 "coverage, coverage-lost, coverage-changed, changed, unpublished, "
+                 "republished, feed-error, feed-recovered)",
+                 k->name, kind);
+            return -1;
+        }
+        mask |= conf_kind_bit(kind);
+        c += n;
+    }
+    *out = mask;
+    return 0;
+}
+
+/* A list of two-letter language codes, kept as "bg,ru". */
+static int parse_langs(struct parser *p, const struct key *k, const char *value, char **out)
+{
+    struct buf b = BUF_INIT;
+    for (const char *c = value; *c;) {
+        size_t n = strcspn(c, ", ");
+        if (n == 0) {
+            c++;
+            continue;
+        }
+        if (n != 2 || !islower((unsigned char)c[0]) || !islower((unsigned char)c[1])) {
+            perr(p, p->line, "%s: '%.*s' is not an ISO 639-1 code such as ru or bg", k->name,
+                 (int)n, c);
+            buf_free(&b);
+            return -1;
+        }
+        if ((b.len && buf_putc(&b, ',') < 0) || buf_append(&b, c, 2) < 0) {
+            buf_free(&b);
+            return -1;
+        }
+        c += n;
+    }
+    free(*out);
+    *out = buf_detach(&b);
+    return *out ? 0 : -1;
+}
+
+static void filter_init(struct conf_filter *f)
+{
+    f->log_kinds = f->email_kinds = ~0u;
+    f->languages = NULL;
+    f->min_score = -1;
+}
+
 static int set_value(struct parser *p, const struct key *k, const char *value)
 {
     char *base = (char *)p->cur_obj;
@@ -296,6 +387,10 @@ static int set_value(struct parser *p, const struct key *k, const char *value)
         break;
     case T_SCHEDULE:
         return parse_schedule(p, k, value);
+    case T_KINDS:
+        return parse_kinds(p, k, value, (unsigned *)field);
+    case T_LANGS:
+        return parse_langs(p, k, value, (char **)field);
     case T_SIZE:
         if (parse_size(value, &v) < 0) {
             perr(p, p->line, "%s: bad size '%s' (use e.g. 512k, 16M)", k->name, value);
@@ -424,6 +519,7 @@ static void begin_section(struct parser *p, const char *section)
             return;
         cn->line = p->line;
         cn->min_score = -1; /* inherit [alerts] min_score */
+        filter_init(&cn->filter);
         c->ncanonicals++;
         p->cur_obj = cn;
     } else {
@@ -443,6 +539,7 @@ static void begin_section(struct parser *p, const char *section)
         f->line = p->line;
         f->interval = -1; /* inherit [daemon] interval */
         f->fetch_pages = -1;
+        filter_init(&f->filter);
         c->nfeeds++;
         p->cur_obj = f;
     }
@@ -668,11 +765,13 @@ void conf_free(struct conf *c)
         free(c->canonicals[i].name);
         free(c->canonicals[i].path);
         free(c->canonicals[i].text);
+        free(c->canonicals[i].filter.languages);
     }
     free(c->canonicals);
     for (size_t i = 0; i < c->nfeeds; i++) {
         free(c->feeds[i].name);
         free(c->feeds[i].url);
+        free(c->feeds[i].filter.languages);
     }
     free(c->feeds);
     free(c->path);
@@ -683,6 +782,7 @@ void conf_free(struct conf *c)
     free(c->syslog_ident);
     free(c->email_to);
     free(c->email_from);
+    free(c->alert_file);
     free(c->smtp_url);
     free(c->smtp_credentials);
     free(c);

@@ -15,11 +15,24 @@
 
 #define CONF_MAX_REVISITS 16
 
+/* Which alerts a feed or a canonical text lets through, per channel. */
+struct conf_filter {
+    unsigned log_kinds; /* a bit per alert kind (conf_kind_bit); all by default */
+    unsigned email_kinds;
+    char *languages;  /* ","-separated ISO 639-1 codes coverage alerts must be in; NULL: any */
+    double min_score; /* coverage alerts below it are not sent; -1: no bound */
+};
+
+/* The bit of an alert kind ("coverage", "changed", ...) in conf_filter's
+ * masks, or 0 for a kind the filters do not know (always let through). */
+unsigned conf_kind_bit(const char *kind);
+
 struct conf_canonical {
     char *name;
     char *path;       /* resolved against the config file's folder */
     char *text;       /* the file's contents, read at load time */
     double min_score; /* this text's alert threshold ([alerts] min_score unless set) */
+    struct conf_filter filter;
     int line;
 };
 
@@ -29,6 +42,7 @@ struct conf_feed {
     int interval;    /* seconds */
     int adaptive;    /* interval = auto: learnt between interval_min and interval_max */
     int fetch_pages; /* fetch each new item's page (http/https links) and revisit it */
+    struct conf_filter filter;
     int line;
 };
 
@@ -65,6 +79,7 @@ struct conf {
     int email_digest;       /* seconds; 0: one message per alert */
     int email_max_per_hour; /* 0: no limit */
     int email_retry;        /* first retry delay, seconds (doubles per attempt) */
+    char *alert_file;       /* alerts appended one per line, exactly once; NULL: none */
 
     struct conf_canonical *canonicals;
     size_t ncanonicals;

@@ -37,9 +37,10 @@ struct feed_run {
     int adaptive;
     int64_t feed_id;
     int active;
-    int sent_conditional; /* the request in flight carried validators */
-    int busy;             /* a transfer is queued or running */
-    int fetch_pages;      /* new items wait for their article page (pages.c) */
+    int sent_conditional;             /* the request in flight carried validators */
+    int busy;                         /* a transfer is queued or running */
+    int fetch_pages;                  /* new items wait for their article page (pages.c) */
+    const struct conf_filter *filter; /* in the running config; NULL while inactive */
     struct event *timer;
 };
 
@@ -64,9 +65,10 @@ struct daemon {
     struct alert_mailer *mailer; /* made at the first email delivery */
     int once;
     int foreground;
-    size_t busy;                  /* feeds with a transfer in flight */
-    struct pages *pages;          /* article page fetches and revisits */
-    const char *page_channels[2]; /* alert channels of the page being recorded */
+    size_t busy;         /* feeds with a transfer in flight */
+    struct pages *pages; /* article page fetches and revisits */
+    /* alert channels of the page being recorded */
+    const char *page_channels[ALERT_CHANNELS_MAX];
     unsigned int rng;
 };
 
@@ -105,6 +107,7 @@ static int canons_load(struct daemon *d, const struct conf *conf, struct canon_s
         }
         c->n++;
         ic->min_score = cc->min_score;
+        ic->filter = &cc->filter;
         if (match_index_add(c->index, cc->name, cc->text, &id, msg, sizeof msg) < 0) {
             pw_err(err, errsz, "canonical '%s': %s", cc->name, msg);
             goto fail;
@@ -141,14 +144,16 @@ static void schedule(struct feed_run *f, int secs)
 static void maybe_finish_once(struct daemon *d);
 
 /* The channels an alert is queued for: "log" when it has a sink, "email"
- * when configured. Returns how many of channels[0..2) it set. */
-static size_t alert_channels(const struct daemon *d, const char *channels[2])
+ * and "file" when configured. Returns how many of channels[] it set. */
+static size_t alert_channels(const struct daemon *d, const char *channels[ALERT_CHANNELS_MAX])
 {
     size_t n = 0;
     if (d->conf->syslog || d->foreground)
         channels[n++] = ALERT_CHANNEL_LOG;
     if (d->conf->email_to)
         channels[n++] = ALERT_CHANNEL_EMAIL;
+    if (d->conf->alert_file)
+        channels[n++] = ALERT_CHANNEL_FILE;
     return n;
 }
 
@@ -197,6 +202,8 @@ static void deliver(struct daemon *d)
         log_warnx("alerts: delivery failed, will retry: %s", err);
     else if (n)
         log_debug("alerts: delivered %d", n);
+    if (c->alert_file && alerts_deliver_file(d->store, c->alert_file, now, &n, err, sizeof err) < 0)
+        log_warnx("alerts: file delivery failed, will retry: %s", err);
     if (c->email_to && !d->mailer &&
         alert_mailer_new(d->store, d->fetch, on_mail_report, d, &d->mailer, err, sizeof err) < 0)
         log_warnx("alerts: email: %s", err);
@@ -228,7 +235,7 @@ static struct poll_cfg poll_cfg_of(const struct daemon *d, const struct feed_run
 static int feed_alert(struct daemon *d, const struct feed_run *f, const struct store_feed_state *fs,
                       enum poll_alert kind, int failures, time_t now, char *err, size_t errsz)
 {
-    const char *channels[2];
+    const char *channels[ALERT_CHANNELS_MAX];
     size_t nchannels = alert_channels(d, channels);
     const char *name = kind == POLL_ALERT_ERROR ? "feed-error" : "feed-recovered";
     struct buf rec = BUF_INIT;
@@ -244,10 +251,12 @@ static int feed_alert(struct daemon *d, const struct feed_run *f, const struct s
         oom |=
             alert_kv(&rec, "error", fs->gone ? "gone (HTTP 410): feed disabled" : fs->last_error);
     }
-    int64_t id;
-    int rc =
-        oom ? pw_err(err, errsz, "out of memory")
-            : store_alert_add(d->store, name, rec.data, now, channels, nchannels, &id, err, errsz);
+    /* the feed's own filter decides the channels, as for its articles */
+    struct ingest_ctx ctx = {
+        .st = d->store, .channels = channels, .nchannels = nchannels, .feed_filter = f->filter};
+    struct ingest_stats st = {0};
+    int rc = oom ? pw_err(err, errsz, "out of memory")
+                 : ingest_alert(&ctx, name, &rec, now, &st, err, errsz);
     buf_free(&rec);
     return rc;
 }
@@ -256,10 +265,17 @@ static int feed_alert(struct daemon *d, const struct feed_run *f, const struct s
 static int ingest(struct daemon *d, struct feed_run *f, const struct fetch_result *res, time_t now,
                   struct ingest_stats *st, char *err, size_t errsz)
 {
-    const char *channels[2];
+    const char *channels[ALERT_CHANNELS_MAX];
     size_t nchannels = alert_channels(d, channels);
-    struct ingest_ctx ctx = {d->store, d->canons->v, d->canons->n,   d->canons->index,
-                             channels, nchannels,    f->fetch_pages, now};
+    struct ingest_ctx ctx = {.st = d->store,
+                             .canons = d->canons->v,
+                             .ncanons = d->canons->n,
+                             .index = d->canons->index,
+                             .feed_filter = f->filter,
+                             .channels = channels,
+                             .nchannels = nchannels,
+                             .fetch_pages = f->fetch_pages,
+                             .page_due = now};
     const char *url = res->effective_url ? res->effective_url : f->url;
     int rc = ingest_feed(&ctx, f->name, f->feed_id, url, res->body, res->len, res->content_type,
                          now, st, err, errsz);
@@ -363,8 +379,12 @@ static int pages_ctx(void *arg, struct ingest_ctx *ctx, struct ingest_canon **ic
     (void)errsz;
     *ic = NULL; /* the daemon's canonical set is shared, nothing to free */
     size_t n = alert_channels(d, d->page_channels);
-    *ctx = (struct ingest_ctx){
-        d->store, d->canons->v, d->canons->n, d->canons->index, d->page_channels, n, 0, 0};
+    *ctx = (struct ingest_ctx){.st = d->store,
+                               .canons = d->canons->v,
+                               .ncanons = d->canons->n,
+                               .index = d->canons->index,
+                               .channels = d->page_channels,
+                               .nchannels = n};
     return 0;
 }
 
@@ -461,8 +481,10 @@ static int first_poll(struct daemon *d, struct feed_run *f, char *err, size_t er
  * changed ones updated, dropped ones deactivated. */
 static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, size_t errsz)
 {
-    for (size_t i = 0; i < d->nfeeds; i++)
+    for (size_t i = 0; i < d->nfeeds; i++) {
         d->feeds[i]->active = 0;
+        d->feeds[i]->filter = NULL;
+    }
     for (size_t i = 0; i < conf->nfeeds; i++) {
         const struct conf_feed *cf = &conf->feeds[i];
         struct feed_run *f = find_feed(d, cf->name);
@@ -494,6 +516,7 @@ static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, siz
         f->adaptive = cf->adaptive;
         f->fetch_pages = cf->fetch_pages;
         f->active = 1;
+        f->filter = &cf->filter;
         if (store_feed_sync(d->store, cf->name, cf->url, &f->feed_id, err, errsz) < 0)
             return -1;
         if (fresh && !d->once && first_poll(d, f, err, errsz) < 0)

@@ -1,5 +1,7 @@
 #include "daemon/ingest.h"
 
+#include "daemon/conf.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,23 +79,72 @@ static int item_text(const struct feed_entry *e, char **out, char *err, size_t e
     return 0;
 }
 
-int ingest_alert(const struct ingest_ctx *ctx, const char *kind, const struct buf *rec, time_t now,
-                 struct ingest_stats *stats, char *err, size_t errsz)
+static int lang_listed(const char *list, const char *lang)
 {
+    size_t n = lang ? strlen(lang) : 0;
+    for (const char *c = list; n && *c;) {
+        size_t len = strcspn(c, ",");
+        if (len == n && !strncmp(c, lang, n))
+            return 1;
+        c += len + (c[len] == ',');
+    }
+    return 0;
+}
+
+/* Whether one filter lets an alert through on a channel. r (nullable) is
+ * the match behind a coverage alert: languages and min_score judge it. */
+static int filter_passes(const struct conf_filter *f, const char *channel, unsigned bit,
+                         const struct match_result *r)
+{
+    unsigned mask = !strcmp(channel, ALERT_CHANNEL_EMAIL) ? f->email_kinds
+                    : !strcmp(channel, ALERT_CHANNEL_LOG) ? f->log_kinds
+                                                          : ~0u;
+    if (bit && !(mask & bit))
+        return 0;
+    if (r && f->languages && !lang_listed(f->languages, r->lang))
+        return 0;
+    return !(r && f->min_score >= 0 && r->score < f->min_score);
+}
+
+/* Queues an alert on the channels the feed's and the canonical text's
+ * filters (both nullable) let it through; an alert no channel takes is not
+ * stored at all. */
+static int queue_alert(const struct ingest_ctx *ctx, const struct conf_filter *canon_filter,
+                       const struct match_result *r, const char *kind, const struct buf *rec,
+                       time_t now, struct ingest_stats *stats, char *err, size_t errsz)
+{
+    const char *channels[ALERT_CHANNELS_MAX];
+    size_t n = 0;
+    unsigned bit = conf_kind_bit(kind);
+    for (size_t i = 0; i < ctx->nchannels && n < ALERT_CHANNELS_MAX; i++) {
+        const char *c = ctx->channels[i];
+        if ((!ctx->feed_filter || filter_passes(ctx->feed_filter, c, bit, r)) &&
+            (!canon_filter || filter_passes(canon_filter, c, bit, r)))
+            channels[n++] = c;
+    }
+    if (n == 0)
+        return 0;
     int64_t id;
-    if (store_alert_add(ctx->st, kind, rec->data, now, ctx->channels, ctx->nchannels, &id, err,
-                        errsz) < 0)
+    if (store_alert_add(ctx->st, kind, rec->data, now, channels, n, &id, err, errsz) < 0)
         return -1;
     stats->alerts++;
     return 0;
 }
 
-/* Ends a record: queues it unless building it ran out of memory. */
-static int finish_alert(const struct ingest_ctx *ctx, const char *kind, struct buf *rec, int oom,
+int ingest_alert(const struct ingest_ctx *ctx, const char *kind, const struct buf *rec, time_t now,
+                 struct ingest_stats *stats, char *err, size_t errsz)
+{
+    return queue_alert(ctx, NULL, NULL, kind, rec, now, stats, err, errsz);
+}
+
+/* Ends a record: queues it unless building it ran out of memory. cn and r
+ * (both nullable) are the canonical text and match the alert is about. */
+static int finish_alert(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
+                        const struct match_result *r, const char *kind, struct buf *rec, int oom,
                         time_t now, struct ingest_stats *stats, char *err, size_t errsz)
 {
     int rc = oom ? pw_err(err, errsz, "out of memory")
-                 : ingest_alert(ctx, kind, rec, now, stats, err, errsz);
+                 : queue_alert(ctx, cn ? cn->filter : NULL, r, kind, rec, now, stats, err, errsz);
     buf_free(rec);
     return rc;
 }
@@ -150,7 +201,7 @@ static int coverage_alert(const struct ingest_ctx *ctx, const struct ingest_cano
     oom |= put_version(&rec, v);
     oom |= alert_kv(&rec, "url", v->link);
     oom |= alert_kv(&rec, "title", v->title);
-    return finish_alert(ctx, "coverage", &rec, oom, now, stats, err, errsz);
+    return finish_alert(ctx, cn, r, "coverage", &rec, oom, now, stats, err, errsz);
 }
 
 static int coverage_lost_alert(const struct ingest_ctx *ctx, const struct ingest_canon *cn,
@@ -168,7 +219,7 @@ static int coverage_lost_alert(const struct ingest_ctx *ctx, const struct ingest
     oom |= put_version(&rec, v);
     oom |= alert_kv(&rec, "url", v->link);
     oom |= alert_kv(&rec, "title", v->title);
-    return finish_alert(ctx, "coverage-lost", &rec, oom, now, stats, err, errsz);
+    return finish_alert(ctx, cn, NULL, "coverage-lost", &rec, oom, now, stats, err, errsz);
 }
 
 /* Appends "text" cut at about max bytes on a UTF-8 boundary. */
@@ -269,7 +320,7 @@ static int coverage_changed(const struct ingest_ctx *ctx, const struct ingest_ca
     oom |= alert_kv(&rec, "title", v->title);
     oom |= alert_kv(&rec, "passages", what.data);
     buf_free(&what);
-    return finish_alert(ctx, "coverage-changed", &rec, oom, now, stats, err, errsz);
+    return finish_alert(ctx, cn, NULL, "coverage-changed", &rec, oom, now, stats, err, errsz);
 }
 
 /* The headline: a version text's first paragraph, normalised; "" if none. */
@@ -326,7 +377,7 @@ static int changed_alert(const struct ingest_ctx *ctx, const struct ingest_versi
     free(sentence);
     diff_ops_clear(&ops);
     diff_summary_clear(&d);
-    return finish_alert(ctx, "changed", &rec, oom, now, stats, err, errsz);
+    return finish_alert(ctx, NULL, NULL, "changed", &rec, oom, now, stats, err, errsz);
 }
 
 /* One canonical text's result for a new version: the match row, then the

@@ -15,12 +15,14 @@ struct buf;
 struct store;
 struct match_canon;
 struct match_index;
+struct conf_filter;
 
 struct ingest_canon {
     const char *name;
     int64_t id;
-    const struct match_canon *m; /* the index's own prepared text */
-    double min_score;            /* this text's threshold */
+    const struct match_canon *m;      /* the index's own prepared text */
+    double min_score;                 /* this text's threshold */
+    const struct conf_filter *filter; /* which of its alerts go where; NULL: all */
 };
 
 struct ingest_ctx {
@@ -28,7 +30,8 @@ struct ingest_ctx {
     const struct ingest_canon *canons; /* canons[i] is the index's text i */
     size_t ncanons;
     struct match_index *index;
-    const char *const *channels; /* alert channels to queue deliveries for */
+    const struct conf_filter *feed_filter; /* the feed's alert filter; NULL: all */
+    const char *const *channels;           /* alert channels to queue deliveries for */
     size_t nchannels;
     int fetch_pages; /* new items with an http(s) link wait for their page (pages.c) */
     time_t page_due; /* when their first page fetch is due */

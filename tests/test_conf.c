@@ -107,6 +107,10 @@ static void test_errors_name_file_and_line(void **state)
     expect_error("[daemon]\nconcurrency = 0\n", "test.conf:2: concurrency: 0 is out of range");
     expect_error("[weird]\nx = 1\n", "test.conf:1: unknown section [weird]");
     expect_error("[daemon]\nthis line is broken\n", "test.conf:2: syntax error");
+    expect_error("[feed x]\nurl = http://a/\nlog_kinds = coverage,gossip\n",
+                 "test.conf:3: log_kinds: unknown alert kind 'gossip'");
+    expect_error("[feed x]\nurl = http://a/\nlanguages = ru,bulgarian\n",
+                 "test.conf:3: languages: 'bulgarian' is not an ISO 639-1 code");
 }
 
 static void test_all_errors_collected(void **state)
@@ -190,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_file_and_line),
         cmocka_unit_test(test_all_errors_collected),
         cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_canonical_threshold),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_missing_file),
     };

@@ -31,7 +31,7 @@ static void handle(struct evhttp_request *req, void *arg)
 {
     (void)arg;
     const char *uri = evhttp_request_get_uri(req);
-    if (!strcmp(uri, "/gazette.xml")) {
+    if (!strcmp(uri, "/gazette.xml") || !strcmp(uri, "/gazette.xml?strict")) {
         test_reply_file(req,
                         atomic_load(&gazette_version) == 1
                             ? PW_SOURCE_DIR "/etc/demo/feeds/harbour-gazette.xml"
@@ -237,6 +237,37 @@ static void test_reload_and_stop(void **state)
     assert_true(wait_for(out, "stopping", 1));
 }
 
+/* Per-feed and per-text filters decide which alerts go out at all. */
+static void test_filters(void **state)
+{
+    (void)state;
+    char config[600];
+    snprintf(config, sizeof config, "%s/filters.conf", tmpdir);
+    FILE *f = fopen(config, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[daemon]\ndatabase = filters.db\nhost_gap = 0\nfetch_pages = no\n"
+            "[alerts]\nsyslog = no\n"
+            "[canonical harbour]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n"
+            "languages = en\n"
+            "[canonical harbour-bg]\nfile = %s/etc/demo/canonical/harbour-statement.txt\n"
+            "languages = bg\n"
+            "[feed gazette]\nurl = http://127.0.0.1:%d/gazette.xml\n"
+            "[feed gazette-strict]\nurl = http://127.0.0.1:%d/gazette.xml?strict\n"
+            "min_score = 0.95\n"
+            "[feed daily]\nurl = http://127.0.0.1:%d/daily.xml\nlog_kinds = feed-error\n",
+            PW_SOURCE_DIR, PW_SOURCE_DIR, srv.port, srv.port, srv.port);
+    fclose(f);
+    char *log = run_daemon(config);
+    /* only the gazette's article, only for the text that takes English */
+    assert_int_equal(count_lines(log, "alert: coverage "), 1);
+    assert_non_null(strstr(log, "alert: coverage canonical=harbour score="));
+    assert_non_null(strstr(log, "feed=gazette url="));
+    assert_null(strstr(log, "feed=gazette-strict"));
+    assert_null(strstr(log, "feed=daily"));
+    free(log);
+}
+
 static void test_bad_config_exits_nonzero(void **state)
 {
     (void)state;
@@ -265,6 +296,7 @@ int main(void)
     test_server_start(&srv, handle, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_cycles),
+        cmocka_unit_test(test_filters),
         cmocka_unit_test(test_bad_config_exits_nonzero),
         cmocka_unit_test(test_reload_and_stop),
     };
