@@ -12,6 +12,8 @@
  * - "email": MIME messages through SMTP on the fetch client's loop, one per
  *   alert or one digest per period, rate-limited, retried with exponential
  *   backoff (alert_mailer_*).
+ * - "file": one line per alert appended to a file, exactly once even across
+ *   a crash between writing and marking (alerts_deliver_file).
  */
 #ifndef PW_ALERTS_ALERTS_H
 #define PW_ALERTS_ALERTS_H
@@ -27,6 +29,8 @@ struct fetch_client;
 
 #define ALERT_CHANNEL_LOG "log"
 #define ALERT_CHANNEL_EMAIL "email"
+#define ALERT_CHANNEL_FILE "file"
+#define ALERT_CHANNELS_MAX 3 /* log, email, file */
 
 /* Appends " key=value" to b (no leading space when b is empty), quoting the
  * value with "" and escaping \ and " when it holds spaces, quotes, '=' or
@@ -82,6 +86,17 @@ int alert_journal_fields(const char *kind, const char *record, const char *ident
 
 /* 1 when journald's socket is there to write to. */
 int alert_journal_available(void);
+
+/* ---- file channel ---- */
+
+/* Appends every pending "file" delivery to path as its record followed by
+ * " alert_id=N" and a newline, fsyncs, then marks them done. First it reads
+ * the file's tail: pending alerts already there (written before a crash or
+ * a failed mark) are only marked, and a torn last line is cut off. Sets
+ * *delivered to how many were marked. 0, or -1 with err (what was written
+ * and marked before stays so; the rest is retried by the next call). */
+int alerts_deliver_file(struct store *st, const char *path, time_t now, int *delivered, char *err,
+                        size_t errsz);
 
 /* ---- email channel ---- */
 
