@@ -420,6 +420,25 @@ fail:
 }
 
 /* Sets the cautious per-transfer options; returns the first failure. */
+static CURLcode setup_easy(struct fetch_client *c, struct xfer *t);
+
+int xfer_prepare(struct fetch_client *c, struct xfer *t)
+{
+    if (t->easy)
+        return 0; /* mail transfers come ready */
+    if (!(t->easy = curl_easy_init())) {
+        snprintf(t->start_err, sizeof(t->start_err), "cannot start transfer: out of memory");
+        return -1;
+    }
+    CURLcode rc = setup_easy(c, t);
+    if (rc != CURLE_OK) {
+        snprintf(t->start_err, sizeof(t->start_err), "cannot start transfer: %s",
+                 curl_easy_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
 static CURLcode setup_easy(struct fetch_client *c, struct xfer *t)
 {
     CURL *e = t->easy;
@@ -515,8 +534,7 @@ int fetch_start_req(struct fetch_client *c, const struct fetch_request *req, fet
     t->arg = arg;
     t->is_file = is_file;
     t->url = strdup(req->url);
-    t->easy = curl_easy_init();
-    if (!t->url || !t->easy) {
+    if (!t->url) {
         pw_err(err, errsz, "fetch: out of memory");
         goto fail;
     }
@@ -524,11 +542,9 @@ int fetch_start_req(struct fetch_client *c, const struct fetch_request *req, fet
         (add_header(&t->req_headers, "If-None-Match", req->etag, err, errsz) < 0 ||
          add_header(&t->req_headers, "If-Modified-Since", req->last_modified, err, errsz) < 0))
         goto fail;
-    CURLcode rc = setup_easy(c, t);
-    if (rc != CURLE_OK) {
-        pw_err(err, errsz, "fetch: %s", curl_easy_strerror(rc));
-        goto fail;
-    }
+    /* The curl handle is made when the transfer leaves the queue
+     * (xfer_prepare): ten thousand queued feeds must not hold ten thousand
+     * handles. */
     if (!(h = host_get(c, host ? host : "", is_file))) {
         pw_err(err, errsz, "fetch: out of memory");
         goto fail;

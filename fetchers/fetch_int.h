@@ -115,6 +115,8 @@ void host_enqueue(struct fetch_client *c, struct host *h, struct xfer *t);
 /* A running transfer of t's host ended; t->h is cleared. */
 void host_done(struct fetch_client *c, struct xfer *t);
 void pump(struct fetch_client *c);
+/* Makes and sets up t's curl handle if it has none; -1 with t->start_err. */
+int xfer_prepare(struct fetch_client *c, struct xfer *t);
 
 /* fetch_resp.c */
 size_t on_header(char *data, size_t size, size_t nmemb, void *userp);

@@ -238,10 +238,11 @@ void pump(struct fetch_client *c)
         xlist_unlink(&h->queued, t);
         c->n_queued--;
         ready_remove(c, h);
-        CURLMcode mc = curl_multi_add_handle(c->multi, t->easy);
-        if (mc != CURLM_OK) {
-            snprintf(t->start_err, sizeof(t->start_err), "cannot start transfer: %s",
-                     curl_multi_strerror(mc));
+        CURLMcode mc = CURLM_OK;
+        if (xfer_prepare(c, t) < 0 || (mc = curl_multi_add_handle(c->multi, t->easy)) != CURLM_OK) {
+            if (mc != CURLM_OK)
+                snprintf(t->start_err, sizeof(t->start_err), "cannot start transfer: %s",
+                         curl_multi_strerror(mc));
             t->h = NULL;
             xlist_push(&c->failed, t);
             event_active(c->deferred, 0, 0);
