@@ -332,7 +332,7 @@ static int handle_result(struct daemon *d, struct feed_run *f, const struct fetc
             log_info("feed %s: %zu items, %zu new, %zu new versions, %zu alerts", f->name,
                      st.entries, st.new_articles, st.new_versions, st.alerts);
         }
-        if (poll_parsed(&fs, &cfg, rc < 0 ? perr : NULL, st.new_articles, st.entries, 0, now,
+        if (poll_parsed(&fs, &cfg, rc < 0 ? perr : NULL, st.new_articles, st.entries, st.ttl, now,
                         rnd(d), hash, &out) < 0)
             goto oom_rollback;
     } else if (res->ok) {

@@ -573,6 +573,7 @@ int ingest_feed(const struct ingest_ctx *ctx, const char *feed_name, int64_t fee
                  f->bozo_msg ? f->bozo_msg : "not well-formed");
     }
     stats->entries = f->nentries;
+    stats->ttl = f->ttl;
     int rc = 0;
     for (size_t i = 0; i < f->nentries && rc == 0; i++)
         rc = store_entry(ctx, feed_name, feed_id, &f->entries[i], now, stats, err, errsz);

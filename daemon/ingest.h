@@ -43,6 +43,7 @@ struct ingest_stats {
     size_t new_versions;
     size_t alerts;
     size_t pages_queued; /* new articles whose analysis waits for their page */
+    int ttl;             /* the feed's own polling hint, seconds (0: none) */
     int bozo;
     char bozo_msg[256];
 };

@@ -41,8 +41,9 @@ struct walk {
     int isentrylink;
     int edepth[E_NFIELDS]; /* depth each entry field came from (-1: unset) */
     int entry_has_summary, feed_has_summary;
-    char *aname, *aemail; /* author detail of the current entry */
-    const char *base;     /* current xml:base, absolute when known */
+    char *aname, *aemail;              /* author detail of the current entry */
+    const char *base;                  /* current xml:base, absolute when known */
+    long ttl_secs, sy_period, sy_freq; /* the feed's polling hints, as read so far */
 };
 
 /* One piece of collected content: feedparser decides about the Atom xhtml
@@ -748,6 +749,7 @@ static void do_content(struct walk *w, const xmlNode *n, const char *deftype)
 }
 
 static void walk_children(struct walk *w, const xmlNode *n);
+static void do_poll_hint(struct walk *w, const xmlNode *n, const char *name);
 
 static void start_entry(struct walk *w, const xmlNode *n)
 {
@@ -960,6 +962,9 @@ static void walk(struct walk *w, const xmlNode *n)
     } else if (!strcmp(name, "rights") || !strcmp(name, "copyright") || !strcmp(name, "info") ||
                !strcmp(name, "abstract") || !strcmp(name, "dcterms:abstract")) {
         /* typed text we do not report; its children are markup, not fields */
+    } else if (!w->inentry && (!strcmp(name, "ttl") || !strcmp(name, "sy:updateperiod") ||
+                               !strcmp(name, "sy:updatefrequency"))) {
+        do_poll_hint(w, n, name);
     } else if (!strcmp(name, "link")) {
         do_link(w, n);
     } else if (!strcmp(name, "guid") || !strcmp(name, "id")) {
@@ -989,6 +994,44 @@ static void walk(struct walk *w, const xmlNode *n)
     w->base = saved_base;
     free(newbase);
     w->depth--;
+}
+
+/* RSS <ttl> (minutes) and the syndication module's period and frequency:
+ * how long a poller should wait, as the feed itself says. */
+static void do_poll_hint(struct walk *w, const xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlNodeGetContent(n);
+    if (!v)
+        return;
+    const char *s = (const char *)v;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    if (!strcmp(name, "sy:updateperiod")) {
+        static const struct {
+            const char *name;
+            long secs;
+        } periods[] = {{"hourly", 3600},
+                       {"daily", 86400},
+                       {"weekly", 7 * 86400},
+                       {"monthly", 30 * 86400},
+                       {"yearly", 365 * 86400}};
+        for (size_t i = 0; i < sizeof periods / sizeof periods[0]; i++)
+            if (!strncmp(s, periods[i].name, strlen(periods[i].name)))
+                w->sy_period = periods[i].secs;
+    } else {
+        char *end;
+        long x = strtol(s, &end, 10);
+        if (end != s && x > 0 && x < 1000000) {
+            if (!strcmp(name, "ttl"))
+                w->ttl_secs = x * 60;
+            else
+                w->sy_freq = x;
+        }
+    }
+    xmlFree(v);
+    long sy = w->sy_period ? w->sy_period / (w->sy_freq > 0 ? w->sy_freq : 1) : 0;
+    long hint = w->ttl_secs > sy ? w->ttl_secs : sy;
+    w->f->ttl = hint > 365L * 86400 ? 365 * 86400 : (int)hint;
 }
 
 static void walk_children(struct walk *w, const xmlNode *n)

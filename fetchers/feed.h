@@ -30,6 +30,8 @@ struct feed {
     char *title;
     char *link;
     char *subtitle;
+    int ttl; /* seconds the feed asks pollers to wait: RSS <ttl>, or sy:updatePeriod over
+                sy:updateFrequency (the larger); 0 when it says nothing */
     struct feed_entry *entries;
     size_t nentries;
 };

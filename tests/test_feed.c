@@ -55,6 +55,36 @@ static void assert_date(int has, time_t t, const char *iso)
     assert_string_equal(s, iso);
 }
 
+/* Parses an in-memory document; asserts it is a feed. */
+static struct feed *parse_str(const char *xml)
+{
+    struct feed *f = NULL;
+    char err[256];
+    if (feed_parse(xml, strlen(xml), NULL, NULL, &f, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return f;
+}
+
+static void test_poll_hints(void **state)
+{
+    (void)state;
+    struct feed *f = parse_str("<rss version=\"2.0\"><channel><title>t</title><ttl>90</ttl>"
+                               "<item><title>i</title><ttl>5</ttl></item></channel></rss>");
+    assert_int_equal(f->ttl, 90 * 60); /* the channel's, not an item's */
+    feed_free(f);
+    f = parse_str("<rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\" "
+                  "xmlns=\"http://purl.org/rss/1.0/\" "
+                  "xmlns:sy=\"http://purl.org/rss/1.0/modules/syndication/\">"
+                  "<channel><title>t</title><sy:updatePeriod>daily</sy:updatePeriod>"
+                  "<sy:updateFrequency>4</sy:updateFrequency></channel></rdf:RDF>");
+    assert_int_equal(f->ttl, 86400 / 4);
+    feed_free(f);
+    f = parse_str("<rss version=\"2.0\"><channel><title>t</title><ttl>soon</ttl>"
+                  "</channel></rss>");
+    assert_int_equal(f->ttl, 0);
+    feed_free(f);
+}
+
 static void test_rss20(void **state)
 {
     (void)state;
@@ -479,6 +509,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rss20),
+        cmocka_unit_test(test_poll_hints),
         cmocka_unit_test(test_rdf),
         cmocka_unit_test(test_atom10),
         cmocka_unit_test(test_atom03),
