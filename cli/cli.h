@@ -15,5 +15,7 @@ int cmd_coverage(int argc, char **argv);     /* cli/cmd_db.c */
 int cmd_extract(int argc, char **argv);      /* cli/cmd_extract.c */
 int cmd_status(int argc, char **argv);       /* cli/cmd_db.c */
 int cmd_diff(int argc, char **argv);         /* cli/cmd_diff.c */
+int cmd_report(int argc, char **argv);       /* cli/cmd_report.c */
+int cmd_serve(int argc, char **argv);        /* cli/cmd_serve.c */
 
 #endif

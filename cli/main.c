@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"extract", cmd_extract, "extract FILE|-                    main text of an HTML page"},
     {"status", cmd_status, "status --config FILE                feed health"},
     {"diff", cmd_diff, "diff --config FILE [--html] ARTICLE [FROM TO]  word diff of two versions"},
+    {"report", cmd_report, "report --config FILE [--canonical NAME] --out DIR  static HTML report"},
+    {"serve", cmd_serve, "serve --config FILE [--listen 127.0.0.1:8787]  the report, live"},
 };
 
 static void usage(FILE *f)

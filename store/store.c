@@ -191,6 +191,11 @@ enum stmt {
     S_LIST_VERSIONS,
     S_COVERAGE_ACTIVE,
     S_COVERAGE_LOSE,
+    S_REPORT_CANONICALS, /* read-only queries of presswatch report/serve */
+    S_REPORT_COVERAGE,
+    S_REPORT_TEXTS,
+    S_REPORT_ARTICLE,
+    S_REPORT_MATCHES,
     S_COUNT_FEEDS, /* the S_COUNT_* run in the order of count_tables[] */
     S_COUNT_ARTICLES,
     S_COUNT_VERSIONS,
@@ -219,6 +224,13 @@ struct stmt_def {
     "p.article_id, a.feed_id, f.name, p.url, p.pending, p.fetches, p.next_fetch, p.last_fetch,"    \
     " p.last_status, p.last_error, p.unpublished, a.title"
 #define PAGE_FROM "pages p JOIN articles a ON a.id = p.article_id JOIN feeds f ON f.id = a.feed_id"
+
+/* The best-scoring match of coverage row cv over the article's versions (the
+ * newest on a tie), as S_LIST_COVERAGE picks it. */
+#define REPORT_BEST_MATCH                                                                          \
+    "SELECT m2.id FROM matches m2 JOIN versions v3 ON v3.id = m2.version_id"                       \
+    " WHERE v3.article_id = cv.article_id AND m2.canonical_id = cv.canonical_id"                   \
+    " ORDER BY m2.score DESC, v3.version_no DESC LIMIT 1"
 
 static const struct stmt_def stmt_defs[S__N] = {
     [S_BEGIN] = {"begin", "BEGIN IMMEDIATE"},
@@ -386,6 +398,45 @@ static const struct stmt_def stmt_defs[S__N] = {
     [S_COVERAGE_LOSE] = {"mark coverage lost",
                          "UPDATE coverage SET active = 0"
                          " WHERE article_id = ?1 AND canonical_id = ?2 AND active = 1"},
+    [S_REPORT_CANONICALS] = {"list canonicals",
+                             "SELECT c.id, c.name, c.text,"
+                             " (SELECT count(*) FROM coverage cv WHERE cv.canonical_id = c.id),"
+                             " (SELECT count(DISTINCT a.feed_id) FROM coverage cv"
+                             "  JOIN articles a ON a.id = cv.article_id"
+                             "  WHERE cv.canonical_id = c.id)"
+                             " FROM canonicals c ORDER BY c.name"},
+    /* As S_LIST_COVERAGE (the best match gives score, lang, paragraphs and
+     * detail), plus what the report's table and timeline show. */
+    [S_REPORT_COVERAGE] = {"list covering articles",
+                           "SELECT a.id, f.name, a.title, a.link, a.first_seen,"
+                           " (SELECT v1.published FROM versions v1 WHERE v1.article_id = a.id"
+                           "  ORDER BY v1.version_no LIMIT 1),"
+                           " cv.first_covered, cv.active,"
+                           " (SELECT count(*) FROM versions v2 WHERE v2.article_id = a.id),"
+                           " COALESCE(m.score, cv.score), m.lang, m.paragraphs, m.detail,"
+                           " v.version_no"
+                           " FROM coverage cv JOIN articles a ON a.id = cv.article_id"
+                           " JOIN feeds f ON f.id = a.feed_id"
+                           " LEFT JOIN matches m ON m.id = (" REPORT_BEST_MATCH ")"
+                           " LEFT JOIN versions v ON v.id = m.version_id"
+                           " WHERE cv.canonical_id = ?1 ORDER BY cv.first_covered, a.id"},
+    /* The version that first covered: what propagation compares. */
+    [S_REPORT_TEXTS] = {"read covering texts",
+                        "SELECT cv.article_id, v.text FROM coverage cv"
+                        " JOIN versions v ON v.id = cv.first_version_id"
+                        " WHERE cv.canonical_id = ?1 ORDER BY cv.first_covered, cv.article_id"},
+    [S_REPORT_ARTICLE] = {"read article",
+                          "SELECT a.id, f.name, a.guid, a.link, a.title,"
+                          " (SELECT count(*) FROM versions v WHERE v.article_id = a.id),"
+                          " a.first_seen, a.last_seen"
+                          " FROM articles a JOIN feeds f ON f.id = a.feed_id WHERE a.id = ?1"},
+    [S_REPORT_MATCHES] = {"read article matches",
+                          "SELECT c.id, c.name, c.text, v.version_no, COALESCE(m.score, cv.score),"
+                          " m.lang, m.paragraphs, m.detail, cv.active, cv.first_covered"
+                          " FROM coverage cv JOIN canonicals c ON c.id = cv.canonical_id"
+                          " LEFT JOIN matches m ON m.id = (" REPORT_BEST_MATCH ")"
+                          " LEFT JOIN versions v ON v.id = m.version_id"
+                          " WHERE cv.article_id = ?1 ORDER BY c.name"},
     [S_COUNT_FEEDS] = {"count feeds", "SELECT count(*) FROM feeds"},
     [S_COUNT_ARTICLES] = {"count articles", "SELECT count(*) FROM articles"},
     [S_COUNT_VERSIONS] = {"count versions", "SELECT count(*) FROM versions"},
@@ -636,14 +687,22 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
     sqlite3_busy_timeout(st->db, 5000);
     /* WAL lets the CLI read while the daemon writes; NORMAL is durable
      * enough with WAL (a power cut may lose the last commits, never corrupts). */
+    /* The first statements read the file: name it, for "not a database",
+     * "malformed" or "readonly". */
+    char what[300];
+    snprintf(what, sizeof what, "open %s", path);
     if (exec_script(st->db,
                     "PRAGMA foreign_keys = ON;"
                     "PRAGMA journal_mode = WAL;"
                     "PRAGMA synchronous = NORMAL;",
-                    "open", err, errsz) < 0)
+                    what, err, errsz) < 0)
         goto fail;
-    if (migrate(st->db, err, errsz) < 0)
+    if (migrate(st->db, err, errsz) < 0) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", err);
+        pw_err(err, errsz, "%s: %s", path, msg);
         goto fail;
+    }
 
     for (int i = 0; i < S__N; i++) {
         if (sqlite3_prepare_v3(st->db, stmt_defs[i].sql, -1, SQLITE_PREPARE_PERSISTENT, &st->s[i],
@@ -1538,4 +1597,164 @@ int store_coverage_lose(struct store *st, int64_t article_id, int64_t canonical_
         return -1;
     *lost = sqlite3_changes(st->db) == 1;
     return 0;
+}
+
+/* ---- reading, for the report ---- */
+
+/* Binds id to ?1 of statement sid and hands each row to fill, which calls
+ * the caller's callback; non-zero from fill stops the walk (-1 from fill
+ * with err set is an error). */
+typedef void (*report_any_cb)(void); /* cast back to the real type before calling */
+typedef int (*report_fill_fn)(sqlite3_stmt *s, report_any_cb cb, void *arg);
+
+static int report_walk(struct store *st, enum stmt sid, int64_t id, report_fill_fn fill,
+                       report_any_cb cb, void *arg, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[sid];
+    int rc;
+    if (!cb)
+        return pw_err(err, errsz, "store: %s: no callback", stmt_defs[sid].what);
+    if (id && sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
+        return db_fail(st, sid, SQLITE_ERROR, err, errsz);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int r = fill(s, cb, arg);
+        if (r < 0) {
+            stmt_done(s);
+            return pw_err(err, errsz, "store: %s: out of memory", stmt_defs[sid].what);
+        }
+        if (r > 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return db_fail(st, sid, rc, err, errsz);
+    stmt_done(s);
+    return 0;
+}
+
+#define COL_STR(s, i) ((const char *)sqlite3_column_text((s), (i)))
+
+static int fill_canonical(sqlite3_stmt *s, report_any_cb cb, void *arg)
+{
+    struct store_canonical_row r = {
+        .id = sqlite3_column_int64(s, 0),
+        .name = COL_STR(s, 1),
+        .text = COL_STR(s, 2),
+        .articles = sqlite3_column_int64(s, 3),
+        .outlets = sqlite3_column_int64(s, 4),
+    };
+    if (!r.name || !r.text)
+        return -1;
+    return ((store_canonical_cb)cb)(&r, arg) != 0;
+}
+
+int store_list_canonicals(struct store *st, store_canonical_cb cb, void *arg, char *err,
+                          size_t errsz)
+{
+    return report_walk(st, S_REPORT_CANONICALS, 0, fill_canonical, (report_any_cb)cb, arg, err,
+                       errsz);
+}
+
+static int fill_covering(sqlite3_stmt *s, report_any_cb cb, void *arg)
+{
+    struct store_covering_row r = {
+        .article_id = sqlite3_column_int64(s, 0),
+        .feed = COL_STR(s, 1),
+        .title = COL_STR(s, 2),
+        .link = COL_STR(s, 3),
+        .first_seen = (time_t)sqlite3_column_int64(s, 4),
+        .published = (time_t)sqlite3_column_int64(s, 5),
+        .first_covered = (time_t)sqlite3_column_int64(s, 6),
+        .active = sqlite3_column_int(s, 7),
+        .versions = sqlite3_column_int(s, 8),
+        .score = sqlite3_column_double(s, 9),
+        .lang = COL_STR(s, 10),
+        .paragraphs = COL_STR(s, 11),
+        .detail = COL_STR(s, 12),
+        .version_no = sqlite3_column_int(s, 13),
+    };
+    if (!r.feed)
+        return -1;
+    if (!r.paragraphs)
+        r.paragraphs = ""; /* coverage without a recorded match */
+    return ((store_covering_cb)cb)(&r, arg) != 0;
+}
+
+int store_list_covering(struct store *st, int64_t canonical_id, store_covering_cb cb, void *arg,
+                        char *err, size_t errsz)
+{
+    return report_walk(st, S_REPORT_COVERAGE, canonical_id, fill_covering, (report_any_cb)cb, arg,
+                       err, errsz);
+}
+
+static int fill_text(sqlite3_stmt *s, report_any_cb cb, void *arg)
+{
+    const char *text = COL_STR(s, 1);
+    if (!text)
+        return -1;
+    return ((store_text_cb)cb)(sqlite3_column_int64(s, 0), text, arg) != 0;
+}
+
+int store_list_covering_texts(struct store *st, int64_t canonical_id, store_text_cb cb, void *arg,
+                              char *err, size_t errsz)
+{
+    return report_walk(st, S_REPORT_TEXTS, canonical_id, fill_text, (report_any_cb)cb, arg, err,
+                       errsz);
+}
+
+static int fill_article(sqlite3_stmt *s, report_any_cb cb, void *arg)
+{
+    struct store_article_row r = {
+        .article_id = sqlite3_column_int64(s, 0),
+        .feed = COL_STR(s, 1),
+        .guid = COL_STR(s, 2),
+        .link = COL_STR(s, 3),
+        .title = COL_STR(s, 4),
+        .versions = sqlite3_column_int(s, 5),
+        .first_seen = (time_t)sqlite3_column_int64(s, 6),
+        .last_seen = (time_t)sqlite3_column_int64(s, 7),
+    };
+    if (!r.feed || !r.guid)
+        return -1;
+    return ((store_article_cb)cb)(&r, arg) != 0;
+}
+
+int store_article_get(struct store *st, int64_t article_id, store_article_cb cb, void *arg,
+                      char *err, size_t errsz)
+{
+    if (article_id < 1)
+        return 0; /* no such article: cb is not called */
+    return report_walk(st, S_REPORT_ARTICLE, article_id, fill_article, (report_any_cb)cb, arg, err,
+                       errsz);
+}
+
+static int fill_match(sqlite3_stmt *s, report_any_cb cb, void *arg)
+{
+    struct store_article_match r = {
+        .canonical_id = sqlite3_column_int64(s, 0),
+        .canonical = COL_STR(s, 1),
+        .canonical_text = COL_STR(s, 2),
+        .version_no = sqlite3_column_int(s, 3),
+        .score = sqlite3_column_double(s, 4),
+        .lang = COL_STR(s, 5),
+        .paragraphs = COL_STR(s, 6),
+        .detail = COL_STR(s, 7),
+        .active = sqlite3_column_int(s, 8),
+        .first_covered = (time_t)sqlite3_column_int64(s, 9),
+    };
+    if (!r.canonical || !r.canonical_text)
+        return -1;
+    if (!r.paragraphs)
+        r.paragraphs = "";
+    return ((store_article_match_cb)cb)(&r, arg) != 0;
+}
+
+int store_article_matches(struct store *st, int64_t article_id, store_article_match_cb cb,
+                          void *arg, char *err, size_t errsz)
+{
+    if (article_id < 1)
+        return 0;
+    return report_walk(st, S_REPORT_MATCHES, article_id, fill_match, (report_any_cb)cb, arg, err,
+                       errsz);
 }

@@ -288,6 +288,67 @@ typedef int (*store_coverage_cb)(const struct store_coverage_row *r, void *arg);
 int store_list_coverage(struct store *st, const char *canonical, store_coverage_cb cb, void *arg,
                         char *err, size_t errsz);
 
+/* ---- reading, for presswatch report and serve (strings valid only during cb) ---- */
+struct store_canonical_row {
+    int64_t id;
+    const char *name;
+    const char *text;
+    int64_t articles; /* covering it (ever) */
+    int64_t outlets;  /* feeds of those articles */
+};
+typedef int (*store_canonical_cb)(const struct store_canonical_row *r, void *arg);
+/* Every canonical text by name. */
+int store_list_canonicals(struct store *st, store_canonical_cb cb, void *arg, char *err,
+                          size_t errsz);
+
+struct store_covering_row {
+    int64_t article_id;
+    const char *feed;
+    const char *title; /* nullable */
+    const char *link;  /* nullable */
+    time_t first_seen;
+    time_t published; /* of version 1 as the feed said; 0: unknown */
+    time_t first_covered;
+    int active;   /* covers now (not lost since) */
+    int versions; /* stored versions of the article */
+    /* of the best-scoring version (as store_list_coverage): */
+    double score;
+    const char *lang;       /* nullable */
+    const char *paragraphs; /* comma list, "" when none */
+    const char *detail;     /* the matcher's JSON, nullable */
+    int version_no;         /* 0: no recorded match */
+};
+typedef int (*store_covering_cb)(const struct store_covering_row *r, void *arg);
+/* Articles covering a canonical text, by first_covered. */
+int store_list_covering(struct store *st, int64_t canonical_id, store_covering_cb cb, void *arg,
+                        char *err, size_t errsz);
+/* The text of the version that first covered the canonical text, per
+ * covering article, by first_covered. */
+typedef int (*store_text_cb)(int64_t article_id, const char *text, void *arg);
+int store_list_covering_texts(struct store *st, int64_t canonical_id, store_text_cb cb, void *arg,
+                              char *err, size_t errsz);
+
+/* Calls cb once with the article, or not at all when there is none. */
+int store_article_get(struct store *st, int64_t article_id, store_article_cb cb, void *arg,
+                      char *err, size_t errsz);
+
+struct store_article_match {
+    int64_t canonical_id;
+    const char *canonical;
+    const char *canonical_text;
+    int version_no; /* the best-scoring version; 0: no recorded match */
+    double score;
+    const char *lang;       /* nullable */
+    const char *paragraphs; /* "" when none */
+    const char *detail;     /* nullable */
+    int active;
+    time_t first_covered;
+};
+typedef int (*store_article_match_cb)(const struct store_article_match *m, void *arg);
+/* The canonical texts an article covers (or covered), by name, with its best match. */
+int store_article_matches(struct store *st, int64_t article_id, store_article_match_cb cb,
+                          void *arg, char *err, size_t errsz);
+
 /* Counts, for tests and status: rows in table name (one of "feeds", "articles",
  * "versions", "canonicals", "matches", "coverage", "alerts", "deliveries"). */
 int store_count(struct store *st, const char *table, int64_t *n, char *err, size_t errsz);
