@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config
           libcurl4-openssl-dev libxml2-dev libsqlite3-dev libevent-dev libcmocka-dev
           libinih-dev libutf8proc-dev libstemmer-dev libexttextcat-dev libexttextcat-data libsystemd-dev python3 sqlite3 curl
-          clang libclang-rt-14-dev systemd)
+          clang libclang-rt-14-dev systemd libpq-dev postgresql)
 
 install_packages() {
     local missing=()

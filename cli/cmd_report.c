@@ -54,11 +54,12 @@ int report_open(const char *config, const char *database, struct store **st)
         database = conf->database;
     }
     /* Read-only would fail anyway; this says why in words. */
-    if (access(database, F_OK) != 0) {
+    if (!store_is_server(database) && access(database, F_OK) != 0) {
         fprintf(stderr, "presswatch: no database at %s (has presswatchd run yet?)\n", database);
         goto done;
     }
-    char *uri = ro_uri(database);
+    /* a server database is opened as given: the report only reads */
+    char *uri = store_is_server(database) ? strdup(database) : ro_uri(database);
     if (!uri) {
         fprintf(stderr, "presswatch: out of memory\n");
         goto done;

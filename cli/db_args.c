@@ -63,7 +63,7 @@ int db_open(int argc, char **argv, const char *usage, int maxpos, struct db_args
         path = conf->database;
     }
     /* Reading must not create an empty database where none was. */
-    if (access(path, F_OK) != 0) {
+    if (!store_is_server(path) && access(path, F_OK) != 0) {
         fprintf(stderr, "presswatch: no database at %s (has presswatchd run yet?)\n", path);
         conf_free(conf);
         return -1;

@@ -221,7 +221,8 @@ static int parse_msec(const char *s, long long *out)
 static char *resolve_path(const char *dir, const char *path)
 {
     char *out;
-    if (path[0] == '/' || !dir)
+    /* URIs (postgresql://..., sqlite:///...) name no file of ours */
+    if (path[0] == '/' || !dir || strstr(path, "://"))
         return strdup(path);
     if (asprintf(&out, "%s/%s", dir, path) < 0)
         return NULL;

@@ -1,5 +1,6 @@
 /*
- * store: SQLite implementation of store.h.
+ * store: SQLite implementation of store.h, as sqlite_store_* (store_backend.c
+ * picks the backend and forwards; store_pg*.c is the PostgreSQL one).
  *
  * Every statement lives in stmt_defs[], is prepared once by store_open with
  * SQLITE_PREPARE_PERSISTENT, reset and unbound after each use, and finalised
@@ -7,7 +8,7 @@
  * RETURNING, SAVEPOINT, EXISTS, COALESCE) so a second backend can reuse the
  * queries; only the DDL and the PRAGMAs are SQLite's own.
  */
-#include "store/store.h"
+#include "store/backend.h"
 
 #include "common/buf.h"
 
@@ -455,7 +456,7 @@ _Static_assert(sizeof count_tables / sizeof count_tables[0] ==
                    S_COUNT_DELIVERIES - S_COUNT_FEEDS + 1,
                "count_tables[] and S_COUNT_* differ");
 
-struct store {
+struct sqlite_store {
     sqlite3 *db;
     sqlite3_stmt *s[S__N];
 };
@@ -485,7 +486,7 @@ static void stmt_done(sqlite3_stmt *s)
 /* Fills err for a failed step of statement id; rc is what the step returned.
  * A ROW or DONE where the other was expected is not an SQLite error, so
  * sqlite3_errmsg would say "not an error". Resets the statement. */
-static int db_fail(struct store *st, enum stmt id, int rc, char *err, size_t errsz)
+static int db_fail(struct sqlite_store *st, enum stmt id, int rc, char *err, size_t errsz)
 {
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         pw_err(err, errsz, "store: %s: unexpected %s", stmt_defs[id].what,
@@ -509,7 +510,7 @@ static int bind_time(sqlite3_stmt *s, int i, time_t t)
 }
 
 /* Runs statement id to completion, ignoring rows. */
-static int exec_stmt(struct store *st, enum stmt id, char *err, size_t errsz)
+static int exec_stmt(struct sqlite_store *st, enum stmt id, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[id];
     int rc;
@@ -523,7 +524,8 @@ static int exec_stmt(struct store *st, enum stmt id, char *err, size_t errsz)
 
 /* Steps a statement that must yield exactly one row, stores its first
  * column in *v, and resets it. */
-static int step_one_int64(struct store *st, enum stmt id, int64_t *v, char *err, size_t errsz)
+static int step_one_int64(struct sqlite_store *st, enum stmt id, int64_t *v, char *err,
+                          size_t errsz)
 {
     sqlite3_stmt *s = st->s[id];
     int rc = sqlite3_step(s);
@@ -538,7 +540,7 @@ static int step_one_int64(struct store *st, enum stmt id, int64_t *v, char *err,
 }
 
 /* Runs an UPDATE that must touch one row; what_row names it in the error. */
-static int exec_update_one(struct store *st, enum stmt id, const char *what_row, char *err,
+static int exec_update_one(struct sqlite_store *st, enum stmt id, const char *what_row, char *err,
                            size_t errsz)
 {
     if (exec_stmt(st, id, err, errsz) < 0)
@@ -555,14 +557,14 @@ static int exec_update_one(struct store *st, enum stmt id, const char *what_row,
  * the caller's, a savepoint undoes just this operation on failure and leaves
  * the caller free to go on or roll back.
  */
-static int op_begin(struct store *st, int *own, char *err, size_t errsz)
+static int op_begin(struct sqlite_store *st, int *own, char *err, size_t errsz)
 {
     *own = sqlite3_get_autocommit(st->db) != 0;
     return exec_stmt(st, *own ? S_BEGIN : S_SAVEPOINT, err, errsz);
 }
 
 /* ok: the operation succeeded; err already holds the message when it did not. */
-static int op_end(struct store *st, int own, int ok, char *err, size_t errsz)
+static int op_end(struct sqlite_store *st, int own, int ok, char *err, size_t errsz)
 {
     if (ok && exec_stmt(st, own ? S_COMMIT : S_RELEASE, err, errsz) == 0)
         return 0;
@@ -655,9 +657,9 @@ fail:
     return -1;
 }
 
-int store_open(const char *path, struct store **out, char *err, size_t errsz)
+int sqlite_store_open(const char *path, struct sqlite_store **out, char *err, size_t errsz)
 {
-    struct store *st = NULL;
+    struct sqlite_store *st = NULL;
     *out = NULL;
     if (!path)
         return pw_err(err, errsz, "store: open: no database path");
@@ -714,11 +716,11 @@ int store_open(const char *path, struct store **out, char *err, size_t errsz)
     *out = st;
     return 0;
 fail:
-    store_close(st);
+    sqlite_store_close(st);
     return -1;
 }
 
-void store_close(struct store *st)
+void sqlite_store_close(struct sqlite_store *st)
 {
     if (!st)
         return;
@@ -734,17 +736,17 @@ void store_close(struct store *st)
 
 /* ---- transactions ---- */
 
-int store_begin(struct store *st, char *err, size_t errsz)
+int sqlite_store_begin(struct sqlite_store *st, char *err, size_t errsz)
 {
     return exec_stmt(st, S_BEGIN, err, errsz);
 }
 
-int store_commit(struct store *st, char *err, size_t errsz)
+int sqlite_store_commit(struct sqlite_store *st, char *err, size_t errsz)
 {
     return exec_stmt(st, S_COMMIT, err, errsz);
 }
 
-void store_rollback(struct store *st)
+void sqlite_store_rollback(struct sqlite_store *st)
 {
     if (st && !sqlite3_get_autocommit(st->db))
         exec_stmt(st, S_ROLLBACK, NULL, 0);
@@ -752,8 +754,8 @@ void store_rollback(struct store *st)
 
 /* ---- configuration ---- */
 
-int store_feed_sync(struct store *st, const char *name, const char *url, int64_t *feed_id,
-                    char *err, size_t errsz)
+int sqlite_store_feed_sync(struct sqlite_store *st, const char *name, const char *url,
+                           int64_t *feed_id, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_FEED_SYNC];
     if (!name || !url)
@@ -763,8 +765,8 @@ int store_feed_sync(struct store *st, const char *name, const char *url, int64_t
     return step_one_int64(st, S_FEED_SYNC, feed_id, err, errsz);
 }
 
-int store_canonical_sync(struct store *st, const char *name, const char *path, const char *text,
-                         int64_t *canonical_id, char *err, size_t errsz)
+int sqlite_store_canonical_sync(struct sqlite_store *st, const char *name, const char *path,
+                                const char *text, int64_t *canonical_id, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_CANONICAL_SYNC];
     if (!name || !text)
@@ -776,8 +778,8 @@ int store_canonical_sync(struct store *st, const char *name, const char *path, c
     return step_one_int64(st, S_CANONICAL_SYNC, canonical_id, err, errsz);
 }
 
-int store_feed_result(struct store *st, int64_t feed_id, time_t when, long http_status,
-                      const char *error, char *err, size_t errsz)
+int sqlite_store_feed_result(struct sqlite_store *st, int64_t feed_id, time_t when,
+                             long http_status, const char *error, char *err, size_t errsz)
 {
     enum stmt id = error ? S_FEED_FAILED : S_FEED_OK;
     sqlite3_stmt *s = st->s[id];
@@ -794,7 +796,7 @@ int store_feed_result(struct store *st, int64_t feed_id, time_t when, long http_
 /* ---- articles and versions ---- */
 
 /* Finds or inserts the article; sets out->article_id and out->new_article. */
-static int article_upsert(struct store *st, int64_t feed_id, const struct store_item *item,
+static int article_upsert(struct sqlite_store *st, int64_t feed_id, const struct store_item *item,
                           time_t now, struct store_upsert *out, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_ARTICLE_INSERT];
@@ -825,7 +827,7 @@ static int article_upsert(struct store *st, int64_t feed_id, const struct store_
 /* Reads the newest version of out->article_id. *same: its text equals text.
  * When it differs, *prev (caller frees) is a copy of it. No version at all
  * leaves version_no 0. */
-static int version_latest(struct store *st, const char *text, size_t len, int64_t hash,
+static int version_latest(struct sqlite_store *st, const char *text, size_t len, int64_t hash,
                           struct store_upsert *out, int *same, char **prev, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_LATEST];
@@ -867,8 +869,8 @@ static int version_latest(struct store *st, const char *text, size_t len, int64_
     return 0;
 }
 
-static int version_insert(struct store *st, const struct store_item *item, int64_t hash, time_t now,
-                          struct store_upsert *out, char *err, size_t errsz)
+static int version_insert(struct sqlite_store *st, const struct store_item *item, int64_t hash,
+                          time_t now, struct store_upsert *out, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_INSERT];
     int no = out->version_no + 1;
@@ -887,8 +889,9 @@ static int version_insert(struct store *st, const struct store_item *item, int64
     return 0;
 }
 
-int store_upsert_item(struct store *st, int64_t feed_id, const struct store_item *item, time_t now,
-                      struct store_upsert *out, char *err, size_t errsz)
+int sqlite_store_upsert_item(struct sqlite_store *st, int64_t feed_id,
+                             const struct store_item *item, time_t now, struct store_upsert *out,
+                             char *err, size_t errsz)
 {
     char *prev = NULL;
     int own, same = 0, ok = 0;
@@ -924,9 +927,9 @@ done:
 
 /* ---- matches and coverage ---- */
 
-int store_match_add(struct store *st, int64_t version_id, int64_t canonical_id, double score,
-                    const char *lang, const char *paragraphs, const char *detail_json, char *err,
-                    size_t errsz)
+int sqlite_store_match_add(struct sqlite_store *st, int64_t version_id, int64_t canonical_id,
+                           double score, const char *lang, const char *paragraphs,
+                           const char *detail_json, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_MATCH_ADD];
     if (sqlite3_bind_int64(s, 1, version_id) != SQLITE_OK ||
@@ -937,9 +940,9 @@ int store_match_add(struct store *st, int64_t version_id, int64_t canonical_id, 
     return exec_stmt(st, S_MATCH_ADD, err, errsz);
 }
 
-int store_coverage_mark(struct store *st, int64_t article_id, int64_t canonical_id,
-                        int64_t version_id, double score, time_t now, int *first, char *err,
-                        size_t errsz)
+int sqlite_store_coverage_mark(struct sqlite_store *st, int64_t article_id, int64_t canonical_id,
+                               int64_t version_id, double score, time_t now, int *first, char *err,
+                               size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_COVERAGE_MARK];
     *first = 0;
@@ -963,8 +966,8 @@ int store_coverage_mark(struct store *st, int64_t article_id, int64_t canonical_
     return 0;
 }
 
-int store_article_is_covered(struct store *st, int64_t article_id, int *covered, char *err,
-                             size_t errsz)
+int sqlite_store_article_is_covered(struct sqlite_store *st, int64_t article_id, int *covered,
+                                    char *err, size_t errsz)
 {
     int64_t v = 0;
     if (sqlite3_bind_int64(st->s[S_ARTICLE_COVERED], 1, article_id) != SQLITE_OK)
@@ -977,9 +980,9 @@ int store_article_is_covered(struct store *st, int64_t article_id, int *covered,
 
 /* ---- alert outbox ---- */
 
-int store_alert_add(struct store *st, const char *kind, const char *record, time_t now,
-                    const char *const *channels, size_t nchannels, int64_t *alert_id, char *err,
-                    size_t errsz)
+int sqlite_store_alert_add(struct sqlite_store *st, const char *kind, const char *record,
+                           time_t now, const char *const *channels, size_t nchannels,
+                           int64_t *alert_id, char *err, size_t errsz)
 {
     int own, ok = 0;
     int64_t id = 0;
@@ -1020,8 +1023,8 @@ done:
     return 0;
 }
 
-int store_delivery_due(struct store *st, const char *channel, time_t now, int limit,
-                       store_delivery_cb cb, void *arg, char *err, size_t errsz)
+int sqlite_store_delivery_due(struct sqlite_store *st, const char *channel, time_t now, int limit,
+                              store_delivery_cb cb, void *arg, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_DELIVERY_DUE];
     int rc;
@@ -1055,8 +1058,8 @@ int store_delivery_due(struct store *st, const char *channel, time_t now, int li
     return 0;
 }
 
-int store_delivery_done(struct store *st, int64_t alert_id, const char *channel, time_t now,
-                        char *err, size_t errsz)
+int sqlite_store_delivery_done(struct sqlite_store *st, int64_t alert_id, const char *channel,
+                               time_t now, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_DELIVERY_DONE];
     if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
@@ -1065,8 +1068,8 @@ int store_delivery_done(struct store *st, int64_t alert_id, const char *channel,
     return exec_update_one(st, S_DELIVERY_DONE, "pending delivery", err, errsz);
 }
 
-int store_delivery_failed(struct store *st, int64_t alert_id, const char *channel,
-                          time_t next_attempt, const char *error, char *err, size_t errsz)
+int sqlite_store_delivery_failed(struct sqlite_store *st, int64_t alert_id, const char *channel,
+                                 time_t next_attempt, const char *error, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_DELIVERY_FAILED];
     if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
@@ -1076,8 +1079,8 @@ int store_delivery_failed(struct store *st, int64_t alert_id, const char *channe
     return exec_update_one(st, S_DELIVERY_FAILED, "pending delivery", err, errsz);
 }
 
-int store_delivery_sent_stats(struct store *st, const char *channel, time_t since,
-                              int64_t *messages, time_t *last_sent, char *err, size_t errsz)
+int sqlite_store_delivery_sent_stats(struct sqlite_store *st, const char *channel, time_t since,
+                                     int64_t *messages, time_t *last_sent, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_DELIVERY_SENT_STATS];
     if (bind_text(s, 1, channel) != SQLITE_OK ||
@@ -1092,16 +1095,16 @@ int store_delivery_sent_stats(struct store *st, const char *channel, time_t sinc
     return 0;
 }
 
-int store_delivery_backlog(struct store *st, const char *channel, int64_t *pending, char *err,
-                           size_t errsz)
+int sqlite_store_delivery_backlog(struct sqlite_store *st, const char *channel, int64_t *pending,
+                                  char *err, size_t errsz)
 {
     if (bind_text(st->s[S_DELIVERY_BACKLOG], 1, channel) != SQLITE_OK)
         return db_fail(st, S_DELIVERY_BACKLOG, SQLITE_ERROR, err, errsz);
     return step_one_int64(st, S_DELIVERY_BACKLOG, pending, err, errsz);
 }
 
-int store_delivery_oldest_due(struct store *st, const char *channel, time_t now, time_t *created,
-                              char *err, size_t errsz)
+int sqlite_store_delivery_oldest_due(struct sqlite_store *st, const char *channel, time_t now,
+                                     time_t *created, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_DELIVERY_OLDEST_DUE];
     int64_t v;
@@ -1177,8 +1180,8 @@ void store_feed_state_clear(struct store_feed_state *f)
     memset(f, 0, sizeof *f);
 }
 
-int store_feed_state_get(struct store *st, int64_t feed_id, struct store_feed_state *out, char *err,
-                         size_t errsz)
+int sqlite_store_feed_state_get(struct sqlite_store *st, int64_t feed_id,
+                                struct store_feed_state *out, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_FEED_STATE_GET];
     if (sqlite3_bind_int64(s, 1, feed_id) != SQLITE_OK)
@@ -1195,8 +1198,8 @@ int store_feed_state_get(struct store *st, int64_t feed_id, struct store_feed_st
     return rc < 0 ? pw_err(err, errsz, "store: read feed state: out of memory") : 0;
 }
 
-int store_feed_state_put(struct store *st, const struct store_feed_state *f, char *err,
-                         size_t errsz)
+int sqlite_store_feed_state_put(struct sqlite_store *st, const struct store_feed_state *f,
+                                char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_FEED_STATE_PUT];
     if (sqlite3_bind_int64(s, 1, f->id) != SQLITE_OK || bind_text(s, 2, f->moved_url) ||
@@ -1214,7 +1217,8 @@ int store_feed_state_put(struct store *st, const struct store_feed_state *f, cha
     return exec_update_one(st, S_FEED_STATE_PUT, "feed", err, errsz);
 }
 
-int store_list_feeds(struct store *st, store_feed_cb cb, void *arg, char *err, size_t errsz)
+int sqlite_store_list_feeds(struct sqlite_store *st, store_feed_cb cb, void *arg, char *err,
+                            size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_LIST_FEEDS];
     int rc;
@@ -1239,8 +1243,8 @@ int store_list_feeds(struct store *st, store_feed_cb cb, void *arg, char *err, s
 
 /* ---- reading ---- */
 
-int store_list_articles(struct store *st, const char *feed, int limit, store_article_cb cb,
-                        void *arg, char *err, size_t errsz)
+int sqlite_store_list_articles(struct sqlite_store *st, const char *feed, int limit,
+                               store_article_cb cb, void *arg, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_LIST_ARTICLES];
     int rc;
@@ -1275,8 +1279,8 @@ int store_list_articles(struct store *st, const char *feed, int limit, store_art
     return 0;
 }
 
-int store_list_coverage(struct store *st, const char *canonical, store_coverage_cb cb, void *arg,
-                        char *err, size_t errsz)
+int sqlite_store_list_coverage(struct sqlite_store *st, const char *canonical, store_coverage_cb cb,
+                               void *arg, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_LIST_COVERAGE];
     int rc;
@@ -1313,7 +1317,8 @@ int store_list_coverage(struct store *st, const char *canonical, store_coverage_
     return 0;
 }
 
-int store_count(struct store *st, const char *table, int64_t *n, char *err, size_t errsz)
+int sqlite_store_count(struct sqlite_store *st, const char *table, int64_t *n, char *err,
+                       size_t errsz)
 {
     for (size_t i = 0; table && i < sizeof count_tables / sizeof count_tables[0]; i++)
         if (strcmp(table, count_tables[i]) == 0)
@@ -1323,8 +1328,8 @@ int store_count(struct store *st, const char *table, int64_t *n, char *err, size
 
 /* ---- article pages and their versions ---- */
 
-int store_page_add(struct store *st, int64_t article_id, const char *url, time_t next_fetch,
-                   char *err, size_t errsz)
+int sqlite_store_page_add(struct sqlite_store *st, int64_t article_id, const char *url,
+                          time_t next_fetch, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_PAGE_ADD];
     if (!url)
@@ -1371,8 +1376,8 @@ void store_page_clear(struct store_page *p)
     memset(p, 0, sizeof *p);
 }
 
-int store_pages_due(struct store *st, time_t now, int limit, store_page_cb cb, void *arg, char *err,
-                    size_t errsz)
+int sqlite_store_pages_due(struct sqlite_store *st, time_t now, int limit, store_page_cb cb,
+                           void *arg, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_PAGES_DUE];
     int rc;
@@ -1398,7 +1403,7 @@ int store_pages_due(struct store *st, time_t now, int limit, store_page_cb cb, v
     return 0;
 }
 
-int store_page_next_due(struct store *st, time_t *when, char *err, size_t errsz)
+int sqlite_store_page_next_due(struct sqlite_store *st, time_t *when, char *err, size_t errsz)
 {
     int64_t v = 0;
     if (step_one_int64(st, S_PAGE_NEXT_DUE, &v, err, errsz) < 0)
@@ -1407,8 +1412,8 @@ int store_page_next_due(struct store *st, time_t *when, char *err, size_t errsz)
     return 0;
 }
 
-int store_page_get(struct store *st, int64_t article_id, struct store_page *out, char *err,
-                   size_t errsz)
+int sqlite_store_page_get(struct sqlite_store *st, int64_t article_id, struct store_page *out,
+                          char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_PAGE_GET];
     if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK)
@@ -1426,7 +1431,8 @@ int store_page_get(struct store *st, int64_t article_id, struct store_page *out,
     return rc < 0 ? pw_err(err, errsz, "store: read page: out of memory") : 0;
 }
 
-int store_page_put(struct store *st, const struct store_page *p, char *err, size_t errsz)
+int sqlite_store_page_put(struct sqlite_store *st, const struct store_page *p, char *err,
+                          size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_PAGE_PUT];
     if (sqlite3_bind_int64(s, 1, p->article_id) != SQLITE_OK ||
@@ -1439,7 +1445,8 @@ int store_page_put(struct store *st, const struct store_page *p, char *err, size
     return exec_update_one(st, S_PAGE_PUT, "page", err, errsz);
 }
 
-int store_page_totals(struct store *st, int64_t *pages, int64_t *fetches, char *err, size_t errsz)
+int sqlite_store_page_totals(struct sqlite_store *st, int64_t *pages, int64_t *fetches, char *err,
+                             size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_PAGE_TOTALS];
     int rc = sqlite3_step(s);
@@ -1464,8 +1471,8 @@ void store_version_clear(struct store_version *v)
     memset(v, 0, sizeof *v);
 }
 
-int store_version_get(struct store *st, int64_t article_id, int version_no,
-                      struct store_version *out, char *err, size_t errsz)
+int sqlite_store_version_get(struct sqlite_store *st, int64_t article_id, int version_no,
+                             struct store_version *out, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_GET];
     int oom = 0;
@@ -1499,8 +1506,9 @@ int store_version_get(struct store *st, int64_t article_id, int version_no,
     return 0;
 }
 
-int store_version_add(struct store *st, const struct store_page_version *pv, time_t now,
-                      int64_t *version_id, int *version_no, char *err, size_t errsz)
+int sqlite_store_version_add(struct sqlite_store *st, const struct store_page_version *pv,
+                             time_t now, int64_t *version_id, int *version_no, char *err,
+                             size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_ADD];
     if (!pv->text || !pv->source)
@@ -1522,8 +1530,8 @@ int store_version_add(struct store *st, const struct store_page_version *pv, tim
     return 0;
 }
 
-int store_version_set_text(struct store *st, int64_t version_id,
-                           const struct store_page_version *pv, char *err, size_t errsz)
+int sqlite_store_version_set_text(struct sqlite_store *st, int64_t version_id,
+                                  const struct store_page_version *pv, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_VERSION_SET_TEXT];
     if (!pv->text || !pv->source)
@@ -1536,8 +1544,8 @@ int store_version_set_text(struct store *st, int64_t version_id,
     return exec_update_one(st, S_VERSION_SET_TEXT, "version", err, errsz);
 }
 
-int store_list_versions(struct store *st, int64_t article_id, store_version_cb cb, void *arg,
-                        char *err, size_t errsz)
+int sqlite_store_list_versions(struct sqlite_store *st, int64_t article_id, store_version_cb cb,
+                               void *arg, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_LIST_VERSIONS];
     int rc;
@@ -1567,8 +1575,8 @@ int store_list_versions(struct store *st, int64_t article_id, store_version_cb c
     return 0;
 }
 
-int store_coverage_active(struct store *st, int64_t article_id, int64_t canonical_id, int *active,
-                          char *err, size_t errsz)
+int sqlite_store_coverage_active(struct sqlite_store *st, int64_t article_id, int64_t canonical_id,
+                                 int *active, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_COVERAGE_ACTIVE];
     *active = 0;
@@ -1586,8 +1594,8 @@ int store_coverage_active(struct store *st, int64_t article_id, int64_t canonica
     return 0;
 }
 
-int store_coverage_lose(struct store *st, int64_t article_id, int64_t canonical_id, int *lost,
-                        char *err, size_t errsz)
+int sqlite_store_coverage_lose(struct sqlite_store *st, int64_t article_id, int64_t canonical_id,
+                               int *lost, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[S_COVERAGE_LOSE];
     if (sqlite3_bind_int64(s, 1, article_id) != SQLITE_OK ||
@@ -1607,7 +1615,7 @@ int store_coverage_lose(struct store *st, int64_t article_id, int64_t canonical_
 typedef void (*report_any_cb)(void); /* cast back to the real type before calling */
 typedef int (*report_fill_fn)(sqlite3_stmt *s, report_any_cb cb, void *arg);
 
-static int report_walk(struct store *st, enum stmt sid, int64_t id, report_fill_fn fill,
+static int report_walk(struct sqlite_store *st, enum stmt sid, int64_t id, report_fill_fn fill,
                        report_any_cb cb, void *arg, char *err, size_t errsz)
 {
     sqlite3_stmt *s = st->s[sid];
@@ -1649,8 +1657,8 @@ static int fill_canonical(sqlite3_stmt *s, report_any_cb cb, void *arg)
     return ((store_canonical_cb)cb)(&r, arg) != 0;
 }
 
-int store_list_canonicals(struct store *st, store_canonical_cb cb, void *arg, char *err,
-                          size_t errsz)
+int sqlite_store_list_canonicals(struct sqlite_store *st, store_canonical_cb cb, void *arg,
+                                 char *err, size_t errsz)
 {
     return report_walk(st, S_REPORT_CANONICALS, 0, fill_canonical, (report_any_cb)cb, arg, err,
                        errsz);
@@ -1681,8 +1689,8 @@ static int fill_covering(sqlite3_stmt *s, report_any_cb cb, void *arg)
     return ((store_covering_cb)cb)(&r, arg) != 0;
 }
 
-int store_list_covering(struct store *st, int64_t canonical_id, store_covering_cb cb, void *arg,
-                        char *err, size_t errsz)
+int sqlite_store_list_covering(struct sqlite_store *st, int64_t canonical_id, store_covering_cb cb,
+                               void *arg, char *err, size_t errsz)
 {
     return report_walk(st, S_REPORT_COVERAGE, canonical_id, fill_covering, (report_any_cb)cb, arg,
                        err, errsz);
@@ -1696,8 +1704,8 @@ static int fill_text(sqlite3_stmt *s, report_any_cb cb, void *arg)
     return ((store_text_cb)cb)(sqlite3_column_int64(s, 0), text, arg) != 0;
 }
 
-int store_list_covering_texts(struct store *st, int64_t canonical_id, store_text_cb cb, void *arg,
-                              char *err, size_t errsz)
+int sqlite_store_list_covering_texts(struct sqlite_store *st, int64_t canonical_id,
+                                     store_text_cb cb, void *arg, char *err, size_t errsz)
 {
     return report_walk(st, S_REPORT_TEXTS, canonical_id, fill_text, (report_any_cb)cb, arg, err,
                        errsz);
@@ -1720,8 +1728,8 @@ static int fill_article(sqlite3_stmt *s, report_any_cb cb, void *arg)
     return ((store_article_cb)cb)(&r, arg) != 0;
 }
 
-int store_article_get(struct store *st, int64_t article_id, store_article_cb cb, void *arg,
-                      char *err, size_t errsz)
+int sqlite_store_article_get(struct sqlite_store *st, int64_t article_id, store_article_cb cb,
+                             void *arg, char *err, size_t errsz)
 {
     if (article_id < 1)
         return 0; /* no such article: cb is not called */
@@ -1750,8 +1758,8 @@ static int fill_match(sqlite3_stmt *s, report_any_cb cb, void *arg)
     return ((store_article_match_cb)cb)(&r, arg) != 0;
 }
 
-int store_article_matches(struct store *st, int64_t article_id, store_article_match_cb cb,
-                          void *arg, char *err, size_t errsz)
+int sqlite_store_article_matches(struct sqlite_store *st, int64_t article_id,
+                                 store_article_match_cb cb, void *arg, char *err, size_t errsz)
 {
     if (article_id < 1)
         return 0;

@@ -19,6 +19,10 @@ struct store;
 int store_open(const char *path, struct store **out, char *err, size_t errsz);
 void store_close(struct store *st); /* accepts NULL */
 
+/* 1 when database names a database server (postgresql://, postgres://)
+ * rather than a file, else 0. */
+int store_is_server(const char *database);
+
 /* Writers group their work in one transaction: BEGIN IMMEDIATE ... COMMIT. */
 int store_begin(struct store *st, char *err, size_t errsz);
 int store_commit(struct store *st, char *err, size_t errsz);
@@ -352,5 +356,23 @@ int store_article_matches(struct store *st, int64_t article_id, store_article_ma
 /* Counts, for tests and status: rows in table name (one of "feeds", "articles",
  * "versions", "canonicals", "matches", "coverage", "alerts", "deliveries"). */
 int store_count(struct store *st, const char *table, int64_t *n, char *err, size_t errsz);
+
+/* ---- feed leases: several daemons (nodes) sharing one PostgreSQL database ---- */
+/* Claims for node up to limit feeds due at now (next_due unset or <= now,
+ * not gone) that no other node holds an unexpired lease on, leasing them
+ * until now + lease seconds; cb gets each claimed feed's id (non-zero stops
+ * the calls, not the claim). PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED,
+ * so concurrent claims never return one feed twice, and a node that dies
+ * loses its feeds when their leases expire. SQLite: one node only, so
+ * nothing is leased and the due feeds are returned. */
+typedef int (*store_claim_cb)(int64_t feed_id, void *arg);
+int store_feeds_claim(struct store *st, const char *node, time_t now, int lease, int limit,
+                      store_claim_cb cb, void *arg, char *err, size_t errsz);
+/* Ends node's lease on a feed once its poll is recorded (no-op when node
+ * holds none: the lease may have expired and moved on). */
+int store_feed_release(struct store *st, int64_t feed_id, const char *node, char *err,
+                       size_t errsz);
+/* Records that node is alive at now (for status); SQLite: no-op. */
+int store_node_heartbeat(struct store *st, const char *node, time_t now, char *err, size_t errsz);
 
 #endif

@@ -1,7 +1,10 @@
 /*
- * store tests: a real SQLite file in a fresh temporary directory per test.
- * A second, raw sqlite3 connection checks what the store wrote where the API
- * has no reader (schema version, feed status, stored bytes).
+ * store tests, run once per backend: a real SQLite file in a fresh
+ * temporary directory per test, then, when PW_TEST_PG_URI names a
+ * PostgreSQL database (tests/pg_cluster.sh makes a throwaway one), the same
+ * cases against it, its schema emptied before each test. A second, raw
+ * connection checks what the store wrote where the API has no reader
+ * (schema version, feed status, stored bytes).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +15,7 @@
 
 #include "store/store.h"
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +23,10 @@
 #include <unistd.h>
 
 struct fx {
+    int pg; /* the PostgreSQL backend; else SQLite */
     char dir[64];
-    char path[128];
+    char path[128]; /* the SQLite file */
+    char db[512];   /* what store_open is given: the file or the URI */
     struct store *st;
     char err[256];
 };
@@ -32,7 +38,32 @@ static int setup(void **state)
     strcpy(fx->dir, "/tmp/pw-store-XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
     snprintf(fx->path, sizeof fx->path, "%s/pw.db", fx->dir);
-    assert_int_equal(store_open(fx->path, &fx->st, fx->err, sizeof fx->err), 0);
+    snprintf(fx->db, sizeof fx->db, "%s", fx->path);
+    assert_int_equal(store_open(fx->db, &fx->st, fx->err, sizeof fx->err), 0);
+    *state = fx;
+    return 0;
+}
+
+/* An empty public schema per test: each starts from migration 1. */
+static int setup_pg(void **state)
+{
+    struct fx *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->pg = 1;
+    strcpy(fx->dir, "/tmp/pw-store-XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    snprintf(fx->path, sizeof fx->path, "%s/pw.db", fx->dir);
+    snprintf(fx->db, sizeof fx->db, "%s", getenv("PW_TEST_PG_URI"));
+    PGconn *c = PQconnectdb(fx->db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PGresult *r = PQexec(c, "SET client_min_messages = warning;"
+                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("reset schema: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    if (store_open(fx->db, &fx->st, fx->err, sizeof fx->err) != 0)
+        fail_msg("%s", fx->err);
     *state = fx;
     return 0;
 }
@@ -55,8 +86,20 @@ static int teardown(void **state)
 }
 
 /* First column of the first row of sql, through a separate connection. */
-static int64_t raw_int(const char *path, const char *sql)
+static int64_t raw_int(const struct fx *fx, const char *sql)
 {
+    if (fx->pg) {
+        PGconn *c = PQconnectdb(fx->db);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        PQfinish(c);
+        return v;
+    }
+    const char *path = fx->path;
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
@@ -68,12 +111,29 @@ static int64_t raw_int(const char *path, const char *sql)
     return v;
 }
 
-static void raw_exec(const char *path, const char *sql)
+static void raw_exec(const struct fx *fx, const char *sql)
 {
+    if (fx->pg) {
+        PGconn *c = PQconnectdb(fx->db);
+        assert_int_equal(PQstatus(c), CONNECTION_OK);
+        PGresult *r = PQexec(c, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return;
+    }
+    const char *path = fx->path;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
+}
+
+/* PRAGMA user_version, or PostgreSQL's schema_version table. */
+static int64_t schema_version(const struct fx *fx)
+{
+    return raw_int(fx, fx->pg ? "SELECT version FROM schema_version" : "PRAGMA user_version");
 }
 
 static int64_t count(struct fx *fx, const char *table)
@@ -106,20 +166,22 @@ static void upsert(struct fx *fx, int64_t feed_id, const char *guid, const char 
 static void test_store_open_reopen(void **state)
 {
     struct fx *fx = *state;
-    int64_t v = raw_int(fx->path, "PRAGMA user_version");
+    int64_t v = schema_version(fx);
     assert_true(v >= 1);
     feed(fx, "a");
     store_close(fx->st);
     fx->st = NULL;
 
     /* reopening runs no migration again and keeps the data */
-    assert_int_equal(store_open(fx->path, &fx->st, fx->err, sizeof fx->err), 0);
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), v);
+    assert_int_equal(store_open(fx->db, &fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(schema_version(fx), v);
     assert_int_equal(count(fx, "feeds"), 1);
     store_close(fx->st);
-    assert_int_equal(store_open(fx->path, &fx->st, fx->err, sizeof fx->err), 0);
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), v);
+    assert_int_equal(store_open(fx->db, &fx->st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(schema_version(fx), v);
     assert_int_equal(count(fx, "feeds"), 1);
+    if (fx->pg)
+        return;
 
     sqlite3 *db = NULL;
     sqlite3_stmt *s = NULL;
@@ -136,15 +198,16 @@ static void test_store_future_version(void **state)
     struct fx *fx = *state;
     store_close(fx->st);
     fx->st = NULL;
-    raw_exec(fx->path, "PRAGMA user_version = 9999");
+    raw_exec(fx,
+             fx->pg ? "UPDATE schema_version SET version = 9999" : "PRAGMA user_version = 9999");
 
     struct store *st = (struct store *)1;
-    assert_int_equal(store_open(fx->path, &st, fx->err, sizeof fx->err), -1);
+    assert_int_equal(store_open(fx->db, &st, fx->err, sizeof fx->err), -1);
     assert_null(st);
     assert_non_null(strstr(fx->err, "9999"));
     assert_non_null(strstr(fx->err, "newer"));
     /* nothing was touched */
-    assert_int_equal(raw_int(fx->path, "PRAGMA user_version"), 9999);
+    assert_int_equal(schema_version(fx), 9999);
 }
 
 static void test_store_open_errors(void **state)
@@ -191,6 +254,76 @@ static void test_store_open_errors(void **state)
     store_close(NULL);
 }
 
+/* PostgreSQL: an unreachable server, and a session that may only read
+ * (as the CLI's role might): it opens, and writing fails cleanly. */
+static void test_store_pg_open_errors(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = (struct store *)1;
+    assert_int_equal(store_open("postgresql://pw@127.0.0.1:1/none?connect_timeout=5", &st, fx->err,
+                                sizeof fx->err),
+                     -1);
+    assert_null(st);
+    assert_non_null(strstr(fx->err, "store: connect to PostgreSQL: "));
+
+    char uri[600];
+    snprintf(uri, sizeof uri, "%s%soptions=-c%%20default_transaction_read_only%%3Don", fx->db,
+             strchr(fx->db, '?') ? "&" : "?");
+    assert_int_equal(store_open(uri, &st, fx->err, sizeof fx->err), 0);
+    int64_t id = 0, n = -1;
+    assert_int_equal(store_feed_sync(st, "x", "https://x/", &id, fx->err, sizeof fx->err), -1);
+    assert_non_null(strstr(fx->err, "store: sync feed: "));
+    assert_non_null(strstr(fx->err, "read-only"));
+    assert_int_equal(store_begin(st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_upsert_item(st, 1, &(struct store_item){.guid = "g", .text = "t"}, 1,
+                                       &(struct store_upsert){0}, fx->err, sizeof fx->err),
+                     -1);
+    assert_non_null(strstr(fx->err, "read-only"));
+    store_rollback(st);
+    assert_int_equal(store_count(st, "feeds", &n, fx->err, sizeof fx->err), 0);
+    assert_int_equal(n, 0);
+    store_close(st);
+}
+
+/* PostgreSQL: a row locked elsewhere makes a write wait lock_timeout, then
+ * fail clearly, as SQLite's busy timeout does. */
+static void test_store_pg_busy(void **state)
+{
+    struct fx *fx = *state;
+    int64_t id = feed(fx, "a");
+    char q[128];
+    snprintf(q, sizeof q, "SELECT id FROM feeds WHERE id = %lld FOR UPDATE", (long long)id);
+    PGconn *c = PQconnectdb(fx->db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult *r = PQexec(c, q);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    time_t t0 = time(NULL);
+    assert_int_equal(store_feed_result(fx->st, id, 1, 200, NULL, fx->err, sizeof fx->err), -1);
+    assert_true(time(NULL) - t0 >= 4);
+    assert_string_equal(fx->err,
+                        "store: record feed result: canceling statement due to lock timeout");
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+    assert_int_equal(store_feed_result(fx->st, id, 1, 200, NULL, fx->err, sizeof fx->err), 0);
+}
+
+/* "sqlite:///path" is the same SQLite file as "path". */
+static void test_store_sqlite_scheme(void **state)
+{
+    struct fx *fx = *state;
+    struct store *st = NULL;
+    int64_t n = -1;
+    char uri[300];
+    feed(fx, "a");
+    snprintf(uri, sizeof uri, "sqlite://%s", fx->path);
+    assert_int_equal(store_open(uri, &st, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_count(st, "feeds", &n, fx->err, sizeof fx->err), 0);
+    assert_int_equal(n, 1);
+    store_close(st);
+}
+
 /* busy_timeout: a writer elsewhere makes begin wait, then fail clearly. */
 static void test_store_busy(void **state)
 {
@@ -222,8 +355,8 @@ static void test_store_sync(void **state)
     assert_int_equal(store_feed_sync(fx->st, "a", "https://a/2", &c, fx->err, sizeof fx->err), 0);
     assert_int_equal(c, a);
     assert_int_equal(count(fx, "feeds"), 2);
-    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM feeds WHERE name = 'a'"
-                                       " AND url = 'https://a/2'"),
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM feeds WHERE name = 'a'"
+                                 " AND url = 'https://a/2'"),
                      1);
 
     int64_t k = 0, k2 = 0;
@@ -236,8 +369,8 @@ static void test_store_sync(void **state)
         store_canonical_sync(fx->st, "stmt", "/etc/t.txt", "two", &k2, fx->err, sizeof fx->err), 0);
     assert_int_equal(k, k2);
     assert_int_equal(count(fx, "canonicals"), 1);
-    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM canonicals WHERE text = 'two'"
-                                       " AND path = '/etc/t.txt'"),
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM canonicals WHERE text = 'two'"
+                                 " AND path = '/etc/t.txt'"),
                      1);
 
     assert_int_equal(store_feed_sync(fx->st, NULL, "u", &c, fx->err, sizeof fx->err), -1);
@@ -253,14 +386,14 @@ static void test_store_feed_result(void **state)
     assert_int_equal(store_feed_result(fx->st, id, 100, 503, "HTTP 503", fx->err, sizeof fx->err),
                      0);
     assert_int_equal(store_feed_result(fx->st, id, 200, 0, "timeout", fx->err, sizeof fx->err), 0);
-    assert_int_equal(raw_int(fx->path, q), 2);
-    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM feeds WHERE last_error = 'timeout'"
-                                       " AND last_fetch = 200 AND last_status IS NULL"),
+    assert_int_equal(raw_int(fx, q), 2);
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM feeds WHERE last_error = 'timeout'"
+                                 " AND last_fetch = 200 AND last_status IS NULL"),
                      1);
     assert_int_equal(store_feed_result(fx->st, id, 300, 200, NULL, fx->err, sizeof fx->err), 0);
-    assert_int_equal(raw_int(fx->path, q), 0);
-    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM feeds WHERE last_error IS NULL"
-                                       " AND last_status = 200 AND last_success = 300"),
+    assert_int_equal(raw_int(fx, q), 0);
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM feeds WHERE last_error IS NULL"
+                                 " AND last_status = 200 AND last_success = 300"),
                      1);
 
     assert_int_equal(store_feed_result(fx->st, id + 100, 1, 200, NULL, fx->err, sizeof fx->err),
@@ -309,8 +442,8 @@ static void test_store_upsert_versions(void **state)
 
     assert_int_equal(count(fx, "articles"), 1);
     assert_int_equal(count(fx, "versions"), 3);
-    assert_int_equal(raw_int(fx->path, "SELECT last_seen FROM articles"), 400);
-    assert_int_equal(raw_int(fx->path, "SELECT first_seen FROM articles"), 100);
+    assert_int_equal(raw_int(fx, "SELECT last_seen FROM articles"), 400);
+    assert_int_equal(raw_int(fx, "SELECT first_seen FROM articles"), 100);
 
     /* same guid in another feed: another article */
     int64_t f2 = feed(fx, "b");
@@ -325,7 +458,11 @@ static void test_store_upsert_versions(void **state)
     assert_int_equal(store_upsert_item(fx->st, f, &it, 1, &u, fx->err, sizeof fx->err), -1);
     it.text = "t";
     assert_int_equal(store_upsert_item(fx->st, f2 + 100, &it, 1, &u, fx->err, sizeof fx->err), -1);
-    assert_string_equal(fx->err, "store: insert article: FOREIGN KEY constraint failed");
+    if (fx->pg)
+        assert_non_null(strstr(fx->err, "store: insert article: insert or update on table"
+                                        " \"articles\" violates foreign key constraint"));
+    else
+        assert_string_equal(fx->err, "store: insert article: FOREIGN KEY constraint failed");
     assert_int_equal(u.article_id, 0);
     assert_int_equal(count(fx, "articles"), 2);
 }
@@ -344,6 +481,15 @@ static void test_store_invalid_utf8(void **state)
     upsert(fx, f, "\xfe-guid", bad2, 3, &u);
     assert_int_equal(u.version_no, 2);
     assert_non_null(u.prev_text);
+    if (fx->pg) {
+        /* PostgreSQL refuses invalid UTF-8: each bad byte is stored as
+         * U+FFFD, consistently, so the same text is still no new version. */
+        assert_string_equal(u.prev_text, "caf\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd"
+                                         " \xef\xbf\xbd end");
+        free(u.prev_text);
+        assert_int_equal(count(fx, "versions"), 2);
+        return;
+    }
     assert_int_equal(strlen(u.prev_text), sizeof bad1 - 1);
     assert_memory_equal(u.prev_text, bad1, sizeof bad1);
     free(u.prev_text);
@@ -405,7 +551,11 @@ static void test_store_coverage(void **state)
     assert_int_equal(store_match_add(fx->st, u.version_id + 99, k, 0.5, NULL, NULL, NULL, fx->err,
                                      sizeof fx->err),
                      -1);
-    assert_string_equal(fx->err, "store: add match: FOREIGN KEY constraint failed");
+    if (fx->pg)
+        assert_non_null(strstr(fx->err, "store: add match: insert or update on table"
+                                        " \"matches\" violates foreign key constraint"));
+    else
+        assert_string_equal(fx->err, "store: add match: FOREIGN KEY constraint failed");
 }
 
 /* ---- alert outbox ---- */
@@ -567,7 +717,7 @@ static void test_store_rollback(void **state)
     assert_int_equal(store_commit(fx->st, fx->err, sizeof fx->err), 0);
     assert_int_equal(store_commit(fx->st, fx->err, sizeof fx->err), -1);
     assert_non_null(strstr(fx->err, "store: commit: "));
-    assert_int_equal(raw_int(fx->path, "SELECT count(*) FROM versions"), 1);
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM versions"), 1);
 }
 
 /* ---- reading ---- */
@@ -696,24 +846,138 @@ static void test_store_count_whitelist(void **state)
     assert_int_equal(count(fx, "deliveries"), 0);
 }
 
+/* ---- feed leases ---- */
+
+struct claimed {
+    int n;
+    int64_t ids[8];
+};
+
+static int collect_claim(int64_t feed_id, void *arg)
+{
+    struct claimed *c = arg;
+    assert_true(c->n < 8);
+    c->ids[c->n++] = feed_id;
+    return 0;
+}
+
+static struct claimed claim(struct store *st, const char *node, time_t now, int limit)
+{
+    struct claimed c = {0};
+    char err[256];
+    if (store_feeds_claim(st, node, now, 60, limit, collect_claim, &c, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return c;
+}
+
+/* Two nodes on one database: a feed is leased to one at a time, a lease
+ * ends by release or expiry, a row being claimed elsewhere is skipped. */
+static void test_store_pg_leases(void **state)
+{
+    struct fx *fx = *state;
+    struct store *b = NULL;
+    int64_t f1 = feed(fx, "a"), f2 = feed(fx, "b"), f3 = feed(fx, "c");
+    (void)f3;
+    raw_exec(fx, "UPDATE feeds SET next_due = 500 WHERE name = 'c'");
+    assert_int_equal(store_open(fx->db, &b, fx->err, sizeof fx->err), 0);
+
+    struct claimed ca = claim(fx->st, "node-a", 100, 1);
+    assert_int_equal(ca.n, 1);
+    assert_int_equal(ca.ids[0], f1); /* never polled first, then by id */
+    struct claimed cb = claim(b, "node-b", 100, 10);
+    assert_int_equal(cb.n, 1);
+    assert_int_equal(cb.ids[0], f2); /* f1 is a's, f3 not due */
+    assert_int_equal(claim(fx->st, "node-a", 100, 10).n, 0);
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM feeds WHERE lease_node = 'node-a'"
+                                 " AND lease_until = 160"),
+                     1);
+
+    /* released: free again (its next_due decides); not b's to release */
+    assert_int_equal(store_feed_release(b, f1, "node-b", fx->err, sizeof fx->err), 0);
+    assert_int_equal(claim(b, "node-b", 101, 10).n, 0);
+    assert_int_equal(store_feed_release(fx->st, f1, "node-a", fx->err, sizeof fx->err), 0);
+    cb = claim(b, "node-b", 101, 10);
+    assert_int_equal(cb.n, 1);
+    assert_int_equal(cb.ids[0], f1);
+
+    /* node b dies: its leases (f1, f2 until 161 and 160) pass to a on expiry */
+    store_close(b);
+    assert_int_equal(claim(fx->st, "node-a", 159, 10).n, 0);
+    assert_int_equal(claim(fx->st, "node-a", 161, 10).n, 2);
+
+    /* SKIP LOCKED: a row locked by another claimer is skipped, not waited for */
+    raw_exec(fx, "UPDATE feeds SET lease_node = NULL, lease_until = NULL");
+    PGconn *c = PQconnectdb(fx->db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult *r = PQexec(c, "SELECT id FROM feeds WHERE name = 'a' FOR UPDATE");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    time_t t0 = time(NULL);
+    ca = claim(fx->st, "node-a", 1000, 10);
+    assert_true(time(NULL) - t0 < 3);
+    assert_int_equal(ca.n, 2);
+    assert_true(ca.ids[0] != f1 && ca.ids[1] != f1);
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+
+    assert_int_equal(store_node_heartbeat(fx->st, "node-a", 1000, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_node_heartbeat(fx->st, "node-a", 1001, fx->err, sizeof fx->err), 0);
+    assert_int_equal(raw_int(fx, "SELECT heartbeat FROM nodes WHERE name = 'node-a'"), 1001);
+}
+
+/* SQLite has one node: claims are the due feeds, nothing is leased. */
+static void test_store_sqlite_claim(void **state)
+{
+    struct fx *fx = *state;
+    feed(fx, "a");
+    feed(fx, "b");
+    raw_exec(fx, "UPDATE feeds SET next_due = 500 WHERE name = 'b'");
+    assert_int_equal(claim(fx->st, "n", 100, 10).n, 1);
+    assert_int_equal(claim(fx->st, "n", 100, 10).n, 1);
+    assert_int_equal(claim(fx->st, "n", 500, 10).n, 2);
+    assert_int_equal(claim(fx->st, "n", 500, 1).n, 1);
+    assert_int_equal(store_feed_release(fx->st, 1, "n", fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_node_heartbeat(fx->st, "n", 1, fx->err, sizeof fx->err), 0);
+}
+
+/* The cases that hold for both backends; each backend adds its own. */
+#define STORE_CASES(setup_fn)                                                                      \
+    cmocka_unit_test_setup_teardown(test_store_open_reopen, setup_fn, teardown),                   \
+        cmocka_unit_test_setup_teardown(test_store_future_version, setup_fn, teardown),            \
+        cmocka_unit_test_setup_teardown(test_store_sync, setup_fn, teardown),                      \
+        cmocka_unit_test_setup_teardown(test_store_feed_result, setup_fn, teardown),               \
+        cmocka_unit_test_setup_teardown(test_store_upsert_versions, setup_fn, teardown),           \
+        cmocka_unit_test_setup_teardown(test_store_invalid_utf8, setup_fn, teardown),              \
+        cmocka_unit_test_setup_teardown(test_store_coverage, setup_fn, teardown),                  \
+        cmocka_unit_test_setup_teardown(test_store_outbox, setup_fn, teardown),                    \
+        cmocka_unit_test_setup_teardown(test_store_outbox_order_limit, setup_fn, teardown),        \
+        cmocka_unit_test_setup_teardown(test_store_rollback, setup_fn, teardown),                  \
+        cmocka_unit_test_setup_teardown(test_store_list_articles, setup_fn, teardown),             \
+        cmocka_unit_test_setup_teardown(test_store_list_coverage, setup_fn, teardown),             \
+        cmocka_unit_test_setup_teardown(test_store_count_whitelist, setup_fn, teardown)
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_store_open_reopen, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_future_version, setup, teardown),
+    const struct CMUnitTest sqlite_tests[] = {
+        STORE_CASES(setup),
         cmocka_unit_test_setup_teardown(test_store_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_busy, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_feed_result, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_upsert_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_invalid_utf8, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_coverage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_outbox, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_outbox_order_limit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_rollback, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_list_articles, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_list_coverage, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_count_whitelist, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_sqlite_scheme, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_sqlite_claim, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest pg_tests[] = {
+        STORE_CASES(setup_pg),
+        cmocka_unit_test_setup_teardown(test_store_pg_open_errors, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_busy, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_leases, setup_pg, teardown),
+    };
+    int failed = cmocka_run_group_tests_name("store (SQLite)", sqlite_tests, NULL, NULL);
+    const char *uri = getenv("PW_TEST_PG_URI");
+    if (!uri || !*uri) {
+        printf("[  SKIPPED ] store (PostgreSQL): PW_TEST_PG_URI is not set "
+               "(tests/pg_cluster.sh runs a command with a throwaway cluster)\n");
+        return failed;
+    }
+    return failed + cmocka_run_group_tests_name("store (PostgreSQL)", pg_tests, NULL, NULL);
 }
