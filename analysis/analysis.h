@@ -83,7 +83,8 @@ char *match_paragraph_list(const struct match_result *r);
  * canonical. The article is decoded, its language detected and its words
  * tokenised once. Results are those of match_article on each canonical
  * (same score, paragraphs, passages). Not thread-safe: matching reuses
- * scratch memory inside the index.
+ * scratch memory inside the index, and a cache of the words seen (about
+ * 4 MB at most).
  */
 struct match_index;
 

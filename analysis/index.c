@@ -16,8 +16,12 @@
  *     reported through widespread words alone is not worth a full match.
  *     Not exact in that corner.
  *
- * The article is decoded, its language detected and its words tokenised
- * once (once per stemmer pair when the canonicals' languages need several).
+ * The article is decoded, its language detected and its text read once;
+ * each stemmer pair the canonicals' languages need only re-keys its words,
+ * and a cache of words seen before spares folding and stemming them again.
+ * When the cheap language guess is unsure, the costly n-gram comparison
+ * runs only if some language it may answer gets a canonical covered
+ * (index_match.c).
  */
 #include "analysis/analysis.h"
 
@@ -88,6 +92,11 @@ void match_index_free(struct match_index *idx)
     free(idx->uxkeys);
     free(idx->ush);
     free(idx->kset);
+    free(idx->xset);
+    free(idx->cand);
+    free(idx->cseen);
+    an_wcache_free(idx->wc);
+    free(idx->ents);
     free(idx);
 }
 

@@ -39,6 +39,12 @@ struct entry {
 struct variant {
     const char *cyr, *lat; /* stemmer names (static strings) */
     struct toks t;
+    /* What t holds: article number gen with stemmers tcyr/tlat, and
+     * cross-language keys by rules trules (-1: none). An article tried in
+     * several languages tokenises once per distinct need. */
+    const char *tcyr, *tlat;
+    int trules;
+    unsigned long gen;
 };
 
 struct match_index {
@@ -82,8 +88,18 @@ struct match_index {
     uint32_t *acc, *touched;     /* per canonical */
     uint32_t *sacc, *stouched;   /* per global sentence */
     size_t scratch_n, scratch_s; /* sizes acc and sacc were cleared for */
-    uint64_t *ukeys, *uxkeys;    /* the article's distinct keys, sorted */
+    uint64_t *ukeys, *uxkeys;    /* the article's distinct keys */
     size_t capu;
+    uint64_t *xset; /* scratch: the article's cross-language keys as a set */
+    size_t nxset, capxset;
+    uint32_t *cand;       /* per canonical: the article's candidates */
+    unsigned char *cseen; /* per canonical: in cand (cleared after use) */
+    size_t capcand;
+    unsigned long gen;    /* articles matched so far */
+    struct an_wcache *wc; /* words already tokenised */
+    uint32_t *ents;       /* cache entries of the tokens of var[ents_var] */
+    size_t capents, ents_var;
+    unsigned long ents_gen, ents_epoch; /* ents is for article ents_gen, cache epoch ents_epoch */
 };
 
 /* Same-language filter (index_filter.c): builds it for threshold, then adds
@@ -95,8 +111,13 @@ void index_filter_clear(struct match_index *idx);
 int index_same_candidates(struct match_index *idx, const int *mode, double threshold,
                           uint32_t *cand, size_t *ncand, unsigned char *seen); /* -1: OOM */
 int index_cmp_u64(const void *a, const void *b);
-/* Distinct keys (cross: cross-language keys) of t's content tokens, sorted. */
-size_t index_unique_keys(const struct toks *t, int cross, uint64_t *out);
+/* Distinct keys (cross: cross-language keys) of t's content tokens, in no
+ * particular order, into out; *set (capacity *cap, grown as needed) holds
+ * them as an open-addressing set of *nset slots afterwards (see
+ * index_set_has). -1 on OOM. */
+int index_unique_keys(const struct toks *t, int cross, uint64_t *out, size_t *nout, uint64_t **set,
+                      size_t *cap, size_t *nset);
+int index_set_has(const uint64_t *set, size_t nset, uint64_t k);
 
 /* Grows *v (elements of size bytes) to hold need; -1 on OOM. */
 int index_grow(void **v, size_t *cap, size_t need, size_t size);

@@ -34,20 +34,59 @@ int index_cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-size_t index_unique_keys(const struct toks *t, int cross, uint64_t *out)
+/* Sizes *set for n keys and empties it. */
+static int set_reset(uint64_t **set, size_t *cap, size_t *nset, size_t n)
 {
-    size_t n = 0;
+    size_t c = 16;
+    while (c < n * 2 + 1)
+        c *= 2;
+    if (c > *cap) {
+        uint64_t *p = realloc(*set, c * sizeof *p);
+        if (!p)
+            return -1;
+        *set = p;
+        *cap = c;
+    }
+    *nset = c;
+    memset(*set, 0, c * sizeof **set);
+    return 0;
+}
+
+/* Adds k (not 0) to the set; 1 when it was not there yet. */
+static int set_add(uint64_t *set, size_t nset, uint64_t k)
+{
+    size_t j = (size_t)(k ^ (k >> 29)) & (nset - 1);
+    while (set[j] && set[j] != k)
+        j = (j + 1) & (nset - 1);
+    if (set[j])
+        return 0;
+    set[j] = k;
+    return 1;
+}
+
+int index_set_has(const uint64_t *set, size_t nset, uint64_t k)
+{
+    size_t j = (size_t)(k ^ (k >> 29)) & (nset - 1);
+    while (set[j] && set[j] != k)
+        j = (j + 1) & (nset - 1);
+    return set[j] == k;
+}
+
+/* A hash set rather than sorting: the callers need each key once and a
+ * fast membership test, never an order. */
+int index_unique_keys(const struct toks *t, int cross, uint64_t *out, size_t *nout, uint64_t **set,
+                      size_t *cap, size_t *nset)
+{
+    size_t u = 0;
+    if (set_reset(set, cap, nset, t->n) < 0)
+        return -1;
     for (size_t i = 0; i < t->n; i++) {
         uint64_t k = cross ? t->v[i].xkey : t->v[i].key;
-        if (t->v[i].content && k)
-            out[n++] = k;
+        if (t->v[i].content && k && set_add(*set, *nset, k))
+            out[u++] = k;
     }
-    qsort(out, n, sizeof *out, index_cmp_u64);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!u || out[u - 1] != out[i])
-            out[u++] = out[i];
-    return u;
+    *nout = u;
+    return 0;
 }
 
 /* Rarest first; the key breaks ties so that builds repeat. */
@@ -156,68 +195,37 @@ oom:
     return -1;
 }
 
-/* The article's distinct keys as an open-addressing set (0 = empty):
- * sentences are checked key by key, and most checks fail. */
-static int kset_fill(struct match_index *idx, const uint64_t *keys, size_t nk)
-{
-    size_t cap = 16;
-    while (cap < nk * 2 + 1)
-        cap *= 2;
-    if (cap > idx->capset) {
-        uint64_t *s = realloc(idx->kset, cap * sizeof *s);
-        if (!s)
-            return -1;
-        idx->kset = s;
-        idx->capset = cap;
-    }
-    idx->nset = cap;
-    memset(idx->kset, 0, cap * sizeof *idx->kset);
-    for (size_t i = 0; i < nk; i++) {
-        size_t j = (size_t)(keys[i] ^ (keys[i] >> 29)) & (cap - 1);
-        while (idx->kset[j] && idx->kset[j] != keys[i])
-            j = (j + 1) & (cap - 1);
-        idx->kset[j] = keys[i];
-    }
-    return 0;
-}
-
-static int has(const struct match_index *idx, uint64_t k)
-{
-    size_t j = (size_t)(k ^ (k >> 29)) & (idx->nset - 1);
-    while (idx->kset[j] && idx->kset[j] != k)
-        j = (j + 1) & (idx->nset - 1);
-    return idx->kset[j] == k;
-}
-
-/* The article's shingles, as match.c computes them, sorted (repeats kept:
- * each occurrence can mark other tokens). */
-static size_t article_shingles(const struct toks *t, uint64_t *out)
+/* The article's distinct shingles, as match.c computes them (the set
+ * idx->kset is reused to find repeats). */
+static int article_shingles(struct match_index *idx, const struct toks *t, size_t *nout)
 {
     uint64_t k0 = 0, k1 = 0;
     size_t seen = 0, n = 0;
+    if (set_reset(&idx->kset, &idx->capset, &idx->nset, t->n) < 0)
+        return -1;
     for (size_t i = 0; i < t->n; i++) {
         if (!t->v[i].content)
             continue;
         uint64_t k2 = t->v[i].key;
-        if (++seen >= 3)
-            out[n++] = an_mix3(k0, k1, k2);
+        if (++seen >= 3) {
+            uint64_t sh = an_mix3(k0, k1, k2);
+            if (set_add(idx->kset, idx->nset, sh))
+                idx->ush[n++] = sh;
+        }
         k0 = k1;
         k1 = k2;
     }
-    qsort(out, n, sizeof *out, index_cmp_u64);
-    size_t u = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!u || out[u - 1] != out[i])
-            out[u++] = out[i];
-    return u;
+    *nout = n;
+    return 0;
 }
 
 int index_same_candidates(struct match_index *idx, const int *mode, double threshold,
                           uint32_t *cand, size_t *ncand, unsigned char *seen)
 {
     for (size_t v = 0; v < idx->nvar && idx->var[v].cyr; v++) {
-        size_t nk = index_unique_keys(&idx->var[v].t, 0, idx->ukeys), nt = 0, ns = 0;
-        if (kset_fill(idx, idx->ukeys, nk) < 0)
+        size_t nk = 0, nt = 0, ns = 0, nsh = 0;
+        if (index_unique_keys(&idx->var[v].t, 0, idx->ukeys, &nk, &idx->kset, &idx->capset,
+                              &idx->nset) < 0)
             return -1;
         /* Sentences sharing a prefix key, each checked once. */
         for (size_t i = 0; i < nk; i++)
@@ -236,7 +244,7 @@ int index_same_candidates(struct match_index *idx, const int *mode, double thres
             for (uint32_t j = idx->sk_first[g];
                  j < idx->sk_first[g + 1] && n < idx->sreq[g] && n + left >= idx->sreq[g];
                  j++, left--)
-                n += (uint32_t)has(idx, idx->skeys[j]);
+                n += (uint32_t)index_set_has(idx->kset, idx->nset, idx->skeys[j]);
             if (n < idx->sreq[g])
                 continue;
             if (idx->acc[id] == 0)
@@ -244,7 +252,8 @@ int index_same_candidates(struct match_index *idx, const int *mode, double thres
             idx->acc[id] += idx->scont[g];
         }
         /* Each shingle occurrence marks at most three tokens. */
-        size_t nsh = article_shingles(&idx->var[v].t, idx->ush);
+        if (article_shingles(idx, &idx->var[v].t, &nsh) < 0)
+            return -1;
         for (size_t i = 0; i < nsh; i++)
             for (uint32_t h = kmap_get(&idx->shmap, idx->ush[i]); h != NONE;
                  h = idx->shposts.v[h].next) {

@@ -86,9 +86,22 @@ static int variant(struct match_index *idx, size_t used, const char *cyr, const 
     return (int)used;
 }
 
+/* Tokenises the article for variant v unless it holds that already; only
+ * variant 0 carries cross-language keys, and only when want_xkey. keys: 0
+ * when only cross-language keys are read, so that any stemmers do. The
+ * text is read once per article: later variants take the words of the
+ * first and only change their keys. */
 static int tokenize_variant(struct match_index *idx, struct variant *v, const char *lang,
-                            const char *text, size_t len, int want_xkey)
+                            const char *text, size_t len, int want_xkey, int keys)
 {
+    int rules = want_xkey ? (int)xl_rules_for(lang) : -1;
+    int have = v->gen == idx->gen && (rules < 0 || v->trules == rules);
+    if (have && (!keys || (v->tcyr == v->cyr && v->tlat == v->lat)))
+        return 0;
+    if (!keys && v->gen == idx->gen) {
+        v->cyr = v->tcyr; /* keep the keys it has: no stemming */
+        v->lat = v->tlat;
+    }
     struct tokenizer tz = {0};
     tz.cyr = stemmer(idx, v->cyr);
     tz.lat = stemmer(idx, v->lat);
@@ -98,18 +111,36 @@ static int tokenize_variant(struct match_index *idx, struct variant *v, const ch
     tz.lex = idx->sh.lex;
     tz.want_xkey = want_xkey;
     tz.rules = xl_rules_for(lang);
-    return tokenize(&tz, text, len, &v->t);
-}
-
-static int has_key(const uint64_t *keys, size_t n, uint64_t k)
-{
-    return bsearch(&k, keys, n, sizeof *keys, index_cmp_u64) != NULL;
+    tz.cache = idx->wc;
+    v->gen = 0;
+    if (idx->ents_gen == idx->gen && an_wcache_epoch(idx->wc) == idx->ents_epoch) {
+        if (tokens_rekey(&tz, text, &idx->var[idx->ents_var].t, idx->ents, &v->t) < 0)
+            return -1;
+    } else {
+        unsigned long epoch = an_wcache_epoch(idx->wc);
+        idx->ents_gen = 0;
+        if (tokenize_ents(&tz, text, len, &v->t, &idx->ents, &idx->capents) < 0)
+            return -1;
+        if (an_wcache_epoch(idx->wc) == epoch) {
+            idx->ents_gen = idx->gen;
+            idx->ents_epoch = epoch;
+            idx->ents_var = (size_t)(v - idx->var);
+        }
+    }
+    v->gen = idx->gen;
+    v->tcyr = v->cyr;
+    v->tlat = v->lat;
+    v->trules = rules;
+    return 0;
 }
 
 static size_t cross_candidates(struct match_index *idx, const int *mode, double threshold,
                                uint32_t *cand, size_t ncand, unsigned char *seen)
 {
-    size_t nk = index_unique_keys(&idx->var[0].t, 1, idx->uxkeys), ns = 0, nt = 0;
+    size_t nk = 0, ns = 0, nt = 0;
+    if (index_unique_keys(&idx->var[0].t, 1, idx->uxkeys, &nk, &idx->xset, &idx->capxset,
+                          &idx->nxset) < 0)
+        return (size_t)-1;
     for (size_t i = 0; i < nk; i++) {
         uint32_t h = kmap_get(&idx->xkeys, idx->uxkeys[i]);
         if (h == NONE || idx->xp[h].df > idx->common_df)
@@ -126,7 +157,7 @@ static size_t cross_candidates(struct match_index *idx, const int *mode, double 
         uint32_t s = idx->stouched[i], n = idx->sacc[s];
         idx->sacc[s] = 0;
         for (uint32_t j = idx->xc_first[s]; j < idx->xc_first[s + 1] && n < XMIN_SHARED; j++)
-            n += (uint32_t)has_key(idx->uxkeys, nk, idx->xc[j]);
+            n += (uint32_t)index_set_has(idx->xset, idx->nxset, idx->xc[j]);
         if (n < XMIN_SHARED)
             continue;
         /* The sentence's canonical: the last whose first sentence is <= s. */
@@ -179,10 +210,17 @@ static int scratch(struct match_index *idx, size_t ntok)
     uint32_t *st = realloc(idx->stouched, scap * sizeof *st);
     if (st)
         idx->stouched = st;
-    if (!a || !t || !sa || !st)
+    uint32_t *c = realloc(idx->cand, ncap * sizeof *c);
+    if (c)
+        idx->cand = c;
+    unsigned char *cs = realloc(idx->cseen, ncap);
+    if (cs)
+        idx->cseen = cs;
+    if (!a || !t || !sa || !st || !c || !cs)
         return -1;
     memset(idx->acc, 0, ncap * sizeof *idx->acc);
     memset(idx->sacc, 0, scap * sizeof *idx->sacc);
+    memset(idx->cseen, 0, ncap);
     idx->scratch_n = ncap;
     idx->scratch_s = scap;
 keys:
@@ -203,25 +241,26 @@ keys:
     return 0;
 }
 
-int match_index_article(struct match_index *idx, const char *article, double threshold,
-                        match_index_cb cb, void *arg, char *err, size_t errsz)
-{
-    uint32_t *cand = NULL;
-    unsigned char *seen = NULL;
-    int mode[MAX_LANGS];
-    char lang[8];
-    if (!idx)
-        return pw_err(err, errsz, "no index");
-    if (idx->dirty && (rebuild(idx) < 0 || index_filter_build(idx) < 0))
-        goto oom;
-    idx->dirty = 0;
-    if (!article)
-        article = "";
-    size_t len = xl_body_len(article, strnlen(article, TEXT_MAX));
-    snprintf(lang, sizeof lang, "%s", an_lang(&idx->sh, article));
+/* What an article's candidates depend on besides its text: per canonical
+ * language, the stemmers of the tokenisation it is compared with (NULL:
+ * cross-language), and the rules of the cross-language keys. */
+struct plan {
+    const char *cyr[MAX_LANGS], *lat[MAX_LANGS];
+    int rules; /* -1: no canonical is in another language */
+};
 
-    /* Which tokenisation each canonical language needs; the first variant
-     * also carries the cross-language keys. */
+static int same_plan(const struct plan *a, const struct plan *b, size_t nlangs)
+{
+    for (size_t l = 0; l < nlangs; l++)
+        if (a->cyr[l] != b->cyr[l] || a->lat[l] != b->lat[l])
+            return 0;
+    return a->rules == b->rules;
+}
+
+/* How the article is compared when it is in lang: mode[] per canonical
+ * language, the variants' stemmers, *p. Returns the variants used. */
+static size_t make_plan(struct match_index *idx, const char *lang, int *mode, struct plan *p)
+{
     size_t used = 0;
     const char *cyr, *lat;
     tokenizer_stemmers(lang, lang, &cyr, &lat);
@@ -229,6 +268,7 @@ int match_index_article(struct match_index *idx, const char *article, double thr
     int any_cross = 0;
     for (size_t l = 0; l < idx->nlangs; l++) {
         const char *cl = idx->langs[l];
+        p->cyr[l] = p->lat[l] = NULL;
         if (strcmp(lang, "und") && strcmp(cl, "und") && strcmp(lang, cl)) {
             mode[l] = -1;
             any_cross = 1;
@@ -238,57 +278,142 @@ int match_index_article(struct match_index *idx, const char *article, double thr
         mode[l] = variant(idx, used, cyr, lat);
         if ((size_t)mode[l] == used)
             used++;
-    }
-    size_t maxtok = 0;
-    for (size_t v = 0; v < used; v++) {
-        if (tokenize_variant(idx, &idx->var[v], lang, article, len, v == 0) < 0)
-            goto oom;
-        if (idx->var[v].t.n > maxtok)
-            maxtok = idx->var[v].t.n;
+        p->cyr[l] = idx->var[mode[l]].cyr;
+        p->lat[l] = idx->var[mode[l]].lat;
     }
     for (size_t v = used; v < idx->nvar; v++)
         idx->var[v].cyr = NULL; /* not this article's: same_candidates stops there */
-    if (scratch(idx, maxtok) < 0)
-        goto oom;
-    cand = malloc((idx->n ? idx->n : 1) * sizeof *cand);
-    seen = calloc(idx->n ? idx->n : 1, 1);
-    if (!cand || !seen)
-        goto oom;
+    p->rules = any_cross ? (int)xl_rules_for(lang) : -1;
+    return used;
+}
 
-    size_t ncand = 0;
+/* Tokenises the article as planned for lang and puts the canonicals worth
+ * a full match into idx->cand[0..*ncand), ascending (idx->cseen is left
+ * clear). */
+static int candidates(struct match_index *idx, const char *lang, size_t used, const int *mode,
+                      const struct plan *p, const char *article, size_t len, double threshold,
+                      size_t *ncand)
+{
+    size_t maxtok = 0;
+    for (size_t v = 0; v < used; v++) {
+        /* Only cross-language matching reads the cross-language keys, and
+         * only same-language matching the stems. */
+        int keys = v > 0;
+        for (size_t l = 0; l < idx->nlangs && !keys; l++)
+            keys = mode[l] == 0;
+        if (tokenize_variant(idx, &idx->var[v], lang, article, len, v == 0 && p->rules >= 0, keys) <
+            0)
+            return -1;
+        if (idx->var[v].t.n > maxtok)
+            maxtok = idx->var[v].t.n;
+    }
+    if (scratch(idx, maxtok) < 0)
+        return -1;
+    uint32_t *cand = idx->cand;
+    size_t n = 0;
     if (threshold <= 0.0) {
         for (size_t id = 0; id < idx->n; id++)
-            cand[ncand++] = (uint32_t)id;
+            cand[n++] = (uint32_t)id;
     } else {
-        if (index_same_candidates(idx, mode, threshold, cand, &ncand, seen) < 0)
-            goto oom;
-        if (any_cross)
-            ncand = cross_candidates(idx, mode, threshold, cand, ncand, seen);
+        if (index_same_candidates(idx, mode, threshold, cand, &n, idx->cseen) < 0 ||
+            (p->rules >= 0 &&
+             (n = cross_candidates(idx, mode, threshold, cand, n, idx->cseen)) == (size_t)-1)) {
+            memset(idx->cseen, 0, idx->scratch_n); /* OOM midway */
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            idx->cseen[cand[i]] = 0;
     }
-    qsort(cand, ncand, sizeof *cand, cmp_u32);
+    qsort(cand, n, sizeof *cand, cmp_u32);
+    *ncand = n;
+    return 0;
+}
 
+/* Scores the candidates (idx->cand[0..ncand), compared as mode[] says);
+ * with cb, reports those covered, else sets *covered when one is and
+ * stops. */
+static int score(struct match_index *idx, const int *mode, size_t ncand, const char *article,
+                 size_t len, double threshold, const char *lang, match_index_cb cb, void *arg,
+                 int *covered, char *err, size_t errsz)
+{
     for (size_t i = 0; i < ncand; i++) {
-        const struct entry *e = &idx->e[cand[i]];
+        uint32_t id = idx->cand[i];
+        const struct entry *e = &idx->e[id];
         int m = mode[e->lang], cross = m < 0;
         struct match_result r;
         if (match_tokens(e->c, article, len, &idx->var[cross ? 0 : m].t, cross, threshold, &r, err,
                          errsz) < 0)
-            goto fail;
+            return -1;
         memcpy(r.lang, lang, sizeof r.lang);
-        int rc = r.covers && cb ? cb(arg, cand[i], &r) : 0;
+        int rc = 0;
+        if (!covered)
+            rc = r.covers && cb ? cb(arg, id, &r) : 0;
+        else if (r.covers)
+            *covered = 1;
         match_result_clear(&r);
-        if (rc < 0) {
-            pw_err(err, errsz, "stopped by the caller");
-            goto fail;
-        }
+        if (rc < 0)
+            return pw_err(err, errsz, "stopped by the caller");
+        if (covered && *covered)
+            break;
     }
-    free(cand);
-    free(seen);
     return 0;
+}
+
+int match_index_article(struct match_index *idx, const char *article, double threshold,
+                        match_index_cb cb, void *arg, char *err, size_t errsz)
+{
+    int mode[MAX_LANGS];
+    char lang[8];
+    struct plan plan, tried[AN_LANG_OPTIONS];
+    size_t ntried = 0, ncand = 0;
+    if (!idx)
+        return pw_err(err, errsz, "no index");
+    if (idx->dirty && (rebuild(idx) < 0 || index_filter_build(idx) < 0))
+        goto oom;
+    idx->dirty = 0;
+    if (!idx->wc && an_wcache_new(&idx->wc) < 0)
+        goto oom;
+    idx->gen++;
+    if (!article)
+        article = "";
+    size_t len = xl_body_len(article, strnlen(article, TEXT_MAX));
+
+    /*
+     * The language. When the cheap guess is unsure, the n-gram comparison
+     * decides; but it changes the outcome only if, in some language it may
+     * answer, a canonical is covered. Try each (once per distinct plan:
+     * the same plan gives the same scores): when none covers one, nothing
+     * is reported whatever the language, and the comparison is not run.
+     */
+    int sure;
+    const char *guess = an_lang_guess_sh(&idx->sh, article, &sure);
+    const char *opts[AN_LANG_OPTIONS];
+    size_t nopts = an_lang_options(&idx->sh, article, guess, sure, opts);
+    snprintf(lang, sizeof lang, "%s", guess);
+    if (nopts > 1) {
+        size_t i = 0;
+        int covered = 0;
+        for (; i < nopts && !covered; i++) {
+            size_t used = make_plan(idx, opts[i], mode, &plan), j = 0;
+            while (j < ntried && !same_plan(&tried[j], &plan, idx->nlangs))
+                j++;
+            if (j < ntried)
+                continue;
+            tried[ntried++] = plan;
+            if (candidates(idx, opts[i], used, mode, &plan, article, len, threshold, &ncand) < 0)
+                goto oom;
+            if (score(idx, mode, ncand, article, len, threshold, lang, NULL, NULL, &covered, err,
+                      errsz) < 0)
+                return -1;
+        }
+        if (!covered)
+            return 0;
+        snprintf(lang, sizeof lang, "%s", an_lang_decide(&idx->sh, article, guess, sure));
+    }
+    size_t used = make_plan(idx, lang, mode, &plan);
+    if (candidates(idx, lang, used, mode, &plan, article, len, threshold, &ncand) < 0)
+        goto oom;
+    return score(idx, mode, ncand, article, len, threshold, lang, cb, arg, NULL, err, errsz);
 oom:
-    pw_err(err, errsz, "out of memory matching an article");
-fail:
-    free(cand);
-    free(seen);
-    return -1;
+    return pw_err(err, errsz, "out of memory matching an article");
 }

@@ -94,6 +94,17 @@ size_t xl_body_len(const char *text, size_t len);
 /* text_lang, and whether distinctive letters or enough function words made
  * the guess (*sure = 1), or it is weak. */
 const char *text_lang_guess(const char *s, int *sure);
+/* Function words of the language guess as one map, and the longest one
+ * (longer words need no lookup). */
+struct an_fnwords {
+    struct kmap map;
+    size_t max_bytes;
+};
+/* -1 on OOM or when two of them share a hash (then guess without it). */
+int an_fnwords_init(struct an_fnwords *f);
+/* The same guess, looking function words up in fnw rather than scanning
+ * the lists; fnw NULL scans them. */
+const char *an_lang_guess(const struct an_fnwords *fnw, const char *s, int *sure);
 
 /* ---- shared read-only resources ---- */
 
@@ -103,10 +114,25 @@ struct an_shared {
     struct kmap stop; /* function words: no weight */
     struct xl_lex *lex;
     struct text_langid *lid; /* NULL when the fingerprints are missing */
+    struct an_fnwords fnw;   /* map.cap 0 when unusable */
 };
 
 /* The language of s, using the shared fingerprints when present. */
 const char *an_lang(const struct an_shared *sh, const char *s);
+
+/*
+ * an_lang in two steps, so that the n-gram comparison, the costly part, is
+ * run only when the answer matters. an_lang_options gives every language
+ * an_lang may answer for s: the guess alone when text_lang is sure (or the
+ * fingerprints are missing), else the guess and each fingerprint language
+ * of the script s is mostly written in. an_lang_decide gives the answer.
+ * guess and sure are an_lang_guess's for s.
+ */
+enum { AN_LANG_OPTIONS = 12 };
+const char *an_lang_guess_sh(const struct an_shared *sh, const char *s, int *sure);
+size_t an_lang_options(const struct an_shared *sh, const char *s, const char *guess, int sure,
+                       const char *out[AN_LANG_OPTIONS]);
+const char *an_lang_decide(const struct an_shared *sh, const char *s, const char *guess, int sure);
 
 int an_shared_init(struct an_shared *sh); /* -1 on OOM; clear it anyway */
 void an_shared_clear(struct an_shared *sh);
@@ -131,6 +157,13 @@ struct toks {
     uint32_t nsent;
 };
 
+/* What tokenize learnt about words, by their bytes: news repeats its
+ * vocabulary, and folding, stemming and cross-language keys cost far more
+ * than a lookup. Bounded (emptied when full); one owner at a time. */
+struct an_wcache;
+int an_wcache_new(struct an_wcache **out); /* -1 on OOM */
+void an_wcache_free(struct an_wcache *c);  /* accepts NULL */
+
 /* One stemmer per script, so that a Latin name in a Russian text or a page
  * whose widgets fooled the language guess still stems its words. Either may
  * be NULL: keys are then word prefixes. */
@@ -140,6 +173,7 @@ struct tokenizer {
     const struct xl_lex *lex; /* always set: numbers, negation, reporting */
     int want_xkey;            /* compute cross-language keys */
     enum xl_rules rules;
+    struct an_wcache *cache; /* NULL: none; else used with the same stop and lex only */
 };
 
 /* Stemmers for a text in lang; fallback (the canonical's language) decides
@@ -151,6 +185,18 @@ void tokenizer_clear(struct tokenizer *tz);
 void tokenizer_stemmers(const char *lang, const char *fallback, const char **cyr, const char **lat);
 /* Words of text[0..len) with sentence numbers; out is reset first. */
 int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct toks *out);
+/* tokenize with tz->cache, also giving each token's cache entry in
+ * (*ents)[0..out->n) (room *cap, grown as needed). The entries stay valid
+ * while an_wcache_epoch is unchanged: compare it before and after. */
+int tokenize_ents(const struct tokenizer *tz, const char *text, size_t len, struct toks *out,
+                  uint32_t **ents, size_t *cap);
+unsigned long an_wcache_epoch(const struct an_wcache *c);
+/* What tokenize with tz gives for the text that gave src (entries ents,
+ * still valid), without reading the text again: the same words with keys
+ * for tz's stemmers and cross-language keys as tz asks. out may be src.
+ * Adds nothing to the cache. -1 on OOM. */
+int tokens_rekey(const struct tokenizer *tz, const char *text, const struct toks *src,
+                 const uint32_t *ents, struct toks *out);
 
 /* ---- canonical (canon.c) and article (match.c) ---- */
 

@@ -119,17 +119,52 @@ static int mostly_cyrillic(const char *s)
     return cyr > lat;
 }
 
-const char *text_langid(const struct text_langid *l, const char *s)
+static const char *decide(const struct text_langid *l, const char *s, const char *lang, int sure)
 {
-    int sure;
-    const char *lang = text_lang_guess(s, &sure);
     if (sure || !l || !s)
         return lang;
     const char *tc = classify(l, s, mostly_cyrillic(s));
     return tc ? tc : lang;
 }
 
+const char *text_langid(const struct text_langid *l, const char *s)
+{
+    int sure;
+    const char *lang = text_lang_guess(s, &sure);
+    return decide(l, s, lang, sure);
+}
+
+const char *an_lang_guess_sh(const struct an_shared *sh, const char *s, int *sure)
+{
+    return an_lang_guess(sh->fnw.map.cap ? &sh->fnw : NULL, s, sure);
+}
+
 const char *an_lang(const struct an_shared *sh, const char *s)
 {
-    return text_langid(sh->lid, s);
+    int sure;
+    const char *lang = an_lang_guess_sh(sh, s, &sure);
+    return decide(sh->lid, s, lang, sure);
+}
+
+const char *an_lang_decide(const struct an_shared *sh, const char *s, const char *guess, int sure)
+{
+    return decide(sh->lid, s, guess, sure);
+}
+
+size_t an_lang_options(const struct an_shared *sh, const char *s, const char *guess, int sure,
+                       const char *out[AN_LANG_OPTIONS])
+{
+    size_t n = 0;
+    out[n++] = guess; /* classify may find no answer */
+    if (sure || !sh->lid || !s)
+        return n;
+    int cyr = mostly_cyrillic(s);
+    for (size_t i = 0; i < NPROFILES && n < AN_LANG_OPTIONS; i++) {
+        size_t j = 0;
+        while (j < n && strcmp(out[j], profiles[i].lang))
+            j++;
+        if (profiles[i].cyrillic == cyr && j == n)
+            out[n++] = profiles[i].lang;
+    }
+    return n;
 }

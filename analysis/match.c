@@ -125,19 +125,37 @@ struct article_state {
     struct window *best; /* per canonical sentence */
     uint64_t *keys;      /* scratch: distinct keys of a window */
     double *accw;        /* per canonical sentence, scratch (cross-language) */
+    uint64_t *wset;      /* scratch: keys seen in the window (WSET slots) ... */
+    uint32_t *wstamp;    /* ... valid where wstamp is stamp */
+    uint32_t stamp;
 };
 
-static size_t window_keys(const struct article_state *st, uint32_t s0, uint32_t s1, uint64_t *keys)
+/* A window holds at most two sentences of SENT_MAX_TOKENS: a set of WSET
+ * slots stays under a third full. */
+enum { WSET = 512 };
+
+/* Whether key was seen in this window already; records it. Stamps spare
+ * clearing the set for each window. */
+static int window_seen(struct article_state *st, uint64_t key)
+{
+    size_t j = (size_t)(key ^ (key >> 29)) & (WSET - 1);
+    while (st->wstamp[j] == st->stamp && st->wset[j] != key)
+        j = (j + 1) & (WSET - 1);
+    if (st->wstamp[j] == st->stamp)
+        return 1;
+    st->wstamp[j] = st->stamp;
+    st->wset[j] = key;
+    return 0;
+}
+
+/* Distinct keys of the window, in order of first occurrence. */
+static size_t window_keys(struct article_state *st, uint32_t s0, uint32_t s1, uint64_t *keys)
 {
     size_t n = 0;
+    st->stamp++;
     for (uint32_t t = st->sent_first[s0]; t < st->sent_first[s1 + 1]; t++) {
         const struct tok *k = &st->a->v[t];
-        if (!k->content)
-            continue;
-        size_t j = 0;
-        while (j < n && keys[j] != k->key)
-            j++;
-        if (j == n)
+        if (k->content && !window_seen(st, k->key))
             keys[n++] = k->key;
     }
     return n;
@@ -170,17 +188,15 @@ static void align_window(struct article_state *st, uint32_t s0, uint32_t s1)
     }
 }
 
-static size_t window_xkeys(const struct article_state *st, uint32_t s0, uint32_t s1, uint64_t *keys)
+/* Distinct cross-language keys of the window, in order of first occurrence
+ * (the weights are summed in that order). */
+static size_t window_xkeys(struct article_state *st, uint32_t s0, uint32_t s1, uint64_t *keys)
 {
     size_t n = 0;
+    st->stamp++;
     for (uint32_t t = st->sent_first[s0]; t < st->sent_first[s1 + 1]; t++) {
         const struct tok *k = &st->a->v[t];
-        if (!k->content || !k->xkey)
-            continue;
-        size_t j = 0;
-        while (j < n && keys[j] != k->xkey)
-            j++;
-        if (j == n)
+        if (k->content && k->xkey && !window_seen(st, k->xkey))
             keys[n++] = k->xkey;
     }
     return n;
@@ -373,8 +389,10 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
     st.best = calloc(ns ? ns : 1, sizeof *st.best);
     st.keys = malloc(2 * SENT_MAX_TOKENS * sizeof *st.keys + sizeof *st.keys);
     st.accw = calloc(ns ? ns : 1, sizeof *st.accw);
+    st.wset = malloc(WSET * sizeof *st.wset);
+    st.wstamp = calloc(WSET, sizeof *st.wstamp);
     if (!marked || !aligned || !st.sent_first || !st.acc || !st.touched || !st.best || !st.keys ||
-        !st.accw)
+        !st.accw || !st.wset || !st.wstamp)
         goto oom;
 
     /* Shingles: three consecutive content keys anywhere in the article. */
@@ -501,6 +519,8 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
     free(st.best);
     free(st.keys);
     free(st.accw);
+    free(st.wset);
+    free(st.wstamp);
     return 0;
 oom:
     free(marked);
@@ -513,6 +533,8 @@ oom:
     free(st.best);
     free(st.keys);
     free(st.accw);
+    free(st.wset);
+    free(st.wstamp);
     match_result_clear(out);
     return pw_err(err, errsz, "out of memory matching an article");
 }

@@ -24,6 +24,20 @@ static size_t utf8_decode(const unsigned char *s, size_t n, int32_t *cp)
     return r > 0 ? (size_t)r : 0;
 }
 
+/* utf8_decode with ASCII and two-byte sequences (Latin, Cyrillic) inline. */
+static inline size_t utf8_decode_fast(const unsigned char *s, size_t n, int32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF && n >= 2 && (s[1] & 0xC0) == 0x80) {
+        *cp = (int32_t)((s[0] & 0x1Fu) << 6 | (s[1] & 0x3Fu));
+        return 2;
+    }
+    return utf8_decode(s, n, cp);
+}
+
 static int put_cp(struct buf *b, int32_t cp)
 {
     utf8proc_uint8_t tmp[4];
@@ -243,6 +257,11 @@ static const char *const uk_words[] = {"що",   "та",    "це",  "як",   "
                                        "який", "також", "він", "вона", "вони", "його", "для",
                                        "із",   "зі",    "і",   "й",    "у",    "в",    NULL};
 
+/* Order matters: text_lang_guess reads counts[] by index. */
+static const char *const *const fn_lists[] = {en_words, de_words, fr_words,
+                                              ru_words, bg_words, uk_words};
+enum { FN_LISTS = sizeof fn_lists / sizeof fn_lists[0] };
+
 static int word_in(const char *w, const char *const *list)
 {
     /* Most words differ in their first two bytes: skip the call. */
@@ -250,6 +269,59 @@ static int word_in(const char *w, const char *const *list)
         if ((*list)[0] == w[0] && (*list)[1] == w[1] && !strcmp(w, *list))
             return 1;
     return 0;
+}
+
+/* The function-word map's value: the lists holding the word (bits 0-5),
+ * then where one copy of it is, so that a hit is confirmed by one strcmp. */
+#define FN_MASK 0x3Fu
+#define FN_LIST(v) (((v) >> 8) & 0xFu)
+#define FN_INDEX(v) ((v) >> 12)
+
+int an_fnwords_init(struct an_fnwords *f)
+{
+    struct kmap *m = &f->map;
+    size_t n = 0;
+    f->max_bytes = 0;
+    for (size_t l = 0; l < FN_LISTS; l++)
+        for (const char *const *w = fn_lists[l]; *w; w++) {
+            size_t len = strlen(*w);
+            f->max_bytes = len > f->max_bytes ? len : f->max_bytes;
+            n++;
+        }
+    if (kmap_init(m, n) < 0)
+        return -1;
+    for (uint32_t l = 0; l < FN_LISTS; l++)
+        for (uint32_t j = 0; fn_lists[l][j]; j++) {
+            const char *w = fn_lists[l][j];
+            uint64_t h = an_fnv(w, strlen(w));
+            uint32_t v = kmap_get(m, h);
+            if (v == NONE) {
+                if (kmap_add(m, NULL, h, 0) < 0)
+                    return -1;
+                v = l << 8 | j << 12;
+            } else if (strcmp(fn_lists[FN_LIST(v)][FN_INDEX(v)], w)) {
+                return -1; /* two list words share a hash: use the lists */
+            }
+            kmap_set_head(m, h, v | 1u << l);
+        }
+    return 0;
+}
+
+/* Which lists hold w (wlen bytes): a bit per list of fn_lists. */
+static unsigned fn_lookup(const struct an_fnwords *fnw, const char *w, size_t wlen)
+{
+    unsigned mask = 0;
+    if (!fnw) {
+        for (size_t l = 0; l < FN_LISTS; l++)
+            mask |= (unsigned)word_in(w, fn_lists[l]) << l;
+        return mask;
+    }
+    if (wlen > fnw->max_bytes)
+        return 0;
+    uint32_t v = kmap_get(&fnw->map, an_fnv(w, wlen));
+    if (v == NONE || strcmp(fn_lists[FN_LIST(v)][FN_INDEX(v)], w))
+        return 0;
+    return v & FN_MASK;
 }
 
 /* Letters whose frequencies separate the Cyrillic orthographies. */
@@ -313,15 +385,33 @@ const char *text_lang(const char *s)
     return text_lang_guess(s, &sure);
 }
 
+/* Letters of ASCII and basic Cyrillic (most text) without utf8proc: 1 and
+ * the lower case in *lower for a letter, 0 for anything else, -1 when the
+ * tables must decide. */
+static int letter_fast(int32_t cp, int32_t *lower)
+{
+    if (cp < 0x80) {
+        int up = cp >= 'A' && cp <= 'Z';
+        *lower = up ? cp + 32 : cp;
+        return up || (cp >= 'a' && cp <= 'z');
+    }
+    if (cp >= 0x400 && cp <= 0x45F) {
+        *lower = cp < 0x410 ? cp + 0x50 : cp < 0x430 ? cp + 0x20 : cp;
+        return 1;
+    }
+    return -1;
+}
+
 const char *text_lang_guess(const char *s, int *sure)
+{
+    return an_lang_guess(NULL, s, sure);
+}
+
+const char *an_lang_guess(const struct an_fnwords *fnw, const char *s, int *sure)
 {
     /* A prefix is enough to tell the language and keeps the cost bounded. */
     enum { SCAN_MAX = 256 * 1024, WORD_MAX = 32 };
-    /* Order matters: counts[] is read by index below. */
-    static const char *const *const lists[] = {en_words, de_words, fr_words,
-                                               ru_words, bg_words, uk_words};
-    size_t nlists = sizeof lists / sizeof lists[0];
-    size_t counts[sizeof lists / sizeof lists[0]] = {0};
+    size_t counts[FN_LISTS] = {0};
     size_t letters[L_NLET] = {0};
     size_t ncyr = 0, nlat = 0, de_marks = 0, fr_marks = 0, sr_marks = 0;
     char word[WORD_MAX * 4 + 1];
@@ -336,17 +426,29 @@ const char *text_lang_guess(const char *s, int *sure)
         int32_t cp = 0;
         size_t k = 1;
         if (i < len) {
-            k = utf8_decode(p + i, len - i, &cp);
+            k = utf8_decode_fast(p + i, len - i, &cp);
             if (k == 0) {
                 cp = ' ';
                 k = 1;
             }
         }
         i += k;
-        int letter =
-            i <= len && cp != 0 && is_word_cp(cp) && utf8proc_category(cp) < UTF8PROC_CATEGORY_ND;
+        int32_t lower = cp;
+        int letter = i <= len && cp != 0 ? letter_fast(cp, &lower) : 0;
+        if (letter < 0) {
+            letter = is_word_cp(cp) && utf8proc_category(cp) < UTF8PROC_CATEGORY_ND;
+            lower = letter ? utf8proc_tolower(cp) : cp;
+        }
+        if (letter && lower < 0x80) {
+            /* ASCII: a Latin letter with no mark; the common case. */
+            nlat++;
+            if (wcps < WORD_MAX)
+                word[wlen++] = (char)lower;
+            wcps++;
+            continue;
+        }
         if (letter) {
-            cp = utf8proc_tolower(cp);
+            cp = lower;
             if (cp == 0x0451)
                 cp = 0x0435;
             if (is_cyrillic(cp)) {
@@ -364,7 +466,12 @@ const char *text_lang_guess(const char *s, int *sure)
                 else if (cp == 0x10D || cp == 0x107 || cp == 0x161 || cp == 0x17E || cp == 0x111)
                     sr_marks++; /* č ć š ž đ: Serbian (and Croatian, Bosnian) in Latin */
             }
-            if (wcps < WORD_MAX) {
+            if (wcps < WORD_MAX && cp < 0x80) {
+                word[wlen++] = (char)cp;
+            } else if (wcps < WORD_MAX && cp < 0x800) {
+                word[wlen++] = (char)(0xC0 | cp >> 6);
+                word[wlen++] = (char)(0x80 | (cp & 0x3F));
+            } else if (wcps < WORD_MAX) {
                 utf8proc_ssize_t e = utf8proc_encode_char(cp, (utf8proc_uint8_t *)word + wlen);
                 wlen += (size_t)e;
             }
@@ -373,8 +480,9 @@ const char *text_lang_guess(const char *s, int *sure)
         }
         if (wcps > 0 && wcps <= WORD_MAX) {
             word[wlen] = '\0';
-            for (size_t l = 0; l < nlists; l++)
-                counts[l] += word_in(word, lists[l]);
+            unsigned in = fn_lookup(fnw, word, wlen);
+            for (size_t l = 0; in; l++, in >>= 1)
+                counts[l] += in & 1;
         }
         wlen = wcps = 0;
         if (i > len)

@@ -60,6 +60,9 @@ int an_shared_init(struct an_shared *sh)
     char err[8];
     if (text_langid_new(&sh->lid, err, sizeof err) < 0)
         sh->lid = NULL;
+    /* Without the map the guess scans the word lists: slower, same answer. */
+    if (an_fnwords_init(&sh->fnw) < 0)
+        kmap_free(&sh->fnw.map);
     for (size_t i = 0; i < n; i++)
         if (kmap_add(&sh->stop, NULL, an_fnv(stopwords[i], strlen(stopwords[i])), 0) < 0)
             return -1;
@@ -75,30 +78,17 @@ void an_shared_clear(struct an_shared *sh)
     sh->lex = NULL;
     text_langid_free(sh->lid);
     sh->lid = NULL;
+    kmap_free(&sh->fnw.map);
 }
 
 /* ---- tokenising ---- */
-
-static int tok_push(struct toks *t, const struct tok *k)
-{
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        struct tok *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = *k;
-    return 0;
-}
 
 static int word_cp(int32_t cp)
 {
     /* The common scripts without a table lookup. */
     if (cp < 0x80)
         return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
-    if (cp >= 0x410 && cp <= 0x44F)
+    if (cp >= 0x400 && cp <= 0x45F)
         return 1;
     utf8proc_category_t c = utf8proc_category(cp);
     return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
@@ -110,6 +100,31 @@ static size_t decode(const unsigned char *s, size_t n, int32_t *cp)
 {
     utf8proc_ssize_t r = utf8proc_iterate(s, n > 4 ? 4 : (utf8proc_ssize_t)n, cp);
     return r > 0 ? (size_t)r : 0;
+}
+
+/* decode with ASCII and two-byte sequences (Latin, Cyrillic) inline. */
+static inline size_t decode_fast(const unsigned char *s, size_t n, int32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF && n >= 2 && (s[1] & 0xC0) == 0x80) {
+        *cp = (int32_t)((s[0] & 0x1Fu) << 6 | (s[1] & 0x3Fu));
+        return 2;
+    }
+    return decode(s, n, cp);
+}
+
+/* Whether cp is a lower-case letter (category Ll); ASCII and basic
+ * Cyrillic without a table lookup. */
+static int is_lower(int32_t cp)
+{
+    if (cp < 0x80)
+        return cp >= 'a' && cp <= 'z';
+    if (cp >= 0x400 && cp <= 0x45F)
+        return cp >= 0x430;
+    return utf8proc_category(cp) == UTF8PROC_CATEGORY_LL;
 }
 
 static long fold_word_slow(const char *s, size_t n, char *w, size_t wsz);
@@ -205,46 +220,182 @@ static int negated_prefix(const char *w, size_t n)
     return 0;
 }
 
-static int add_word(const struct tokenizer *tz, const char *text, size_t ws, size_t we,
-                    uint32_t sent, struct toks *out)
+/* ---- facts about one word, and their cache ---- */
+
+enum {
+    WC_SLOTS = 1 << 15, /* at most half used */
+    WC_ARENA = 1 << 19, /* bytes of the cached words */
+    WC_KEYS = 3,        /* stemmers one word met (a Latin word: en, de, fr) */
+    WC_RULES = 3        /* enum xl_rules */
+};
+
+/* Everything about a word that does not depend on where it stands. */
+struct wc_ent {
+    uint64_t h; /* hash of the word's bytes in the text; 0: empty slot */
+    uint64_t word;
+    uint64_t key[WC_KEYS];
+    const struct sb_stemmer *stem[WC_KEYS]; /* key[i] was stemmed by stem[i] */
+    uint64_t xkey[WC_RULES];
+    uint32_t off, len; /* its bytes in the arena */
+    int num;
+    unsigned char empty; /* folds to nothing: no token */
+    unsigned char content, neg, report, negpfx, upper;
+    unsigned char script;       /* of its folded first letter: 0 Cyrillic, 1 Latin, 2 other */
+    unsigned char nkeys, xdone; /* xdone: a bit per rules in xkey */
+};
+
+struct an_wcache {
+    struct wc_ent *e;
+    size_t n;
+    char *arena;
+    size_t alen;
+    unsigned long epoch; /* times emptied: entry numbers held since stay valid until then */
+};
+
+unsigned long an_wcache_epoch(const struct an_wcache *c)
 {
-    char w[WORD_MAX_BYTES + 8];
-    size_t n = we - ws;
-    if (n > WORD_MAX_BYTES)
-        n = prefix_bytes(text + ws, WORD_MAX_BYTES - 4, WORD_MAX_BYTES);
-    long wl = fold_word(text + ws, n, w, sizeof w);
-    if (wl < 0)
+    return c->epoch;
+}
+
+/* The cache's own hash of a word's bytes, 8 at a time (memcmp confirms a
+ * hit, so its quality only decides the probe lengths). Never 0. */
+static uint64_t wc_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
+    for (; n >= 8; s += 8, n -= 8) {
+        uint64_t x;
+        memcpy(&x, s, 8);
+        h = (h ^ x) * 0xFF51AFD7ED558CCDULL;
+        h ^= h >> 32;
+    }
+    if (n) {
+        /* The tail as up to three loads (4, 2, 1 bytes), not a byte loop. */
+        uint64_t x = 0;
+        uint32_t x4 = 0;
+        uint16_t x2 = 0;
+        size_t o = 0;
+        if (n & 4) {
+            memcpy(&x4, s, 4);
+            x = x4;
+            o = 4;
+        }
+        if (n & 2) {
+            memcpy(&x2, s + o, 2);
+            x |= (uint64_t)x2 << (o * 8);
+            o += 2;
+        }
+        if (n & 1)
+            x |= (uint64_t)(unsigned char)s[o] << (o * 8);
+        h = (h ^ x) * 0xC4CEB9FE1A85EC53ULL;
+    }
+    h ^= h >> 29;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 32;
+    return h ? h : 1;
+}
+
+int an_wcache_new(struct an_wcache **out)
+{
+    struct an_wcache *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c)
         return -1;
-    if (wl == 0)
+    c->e = calloc(WC_SLOTS, sizeof *c->e);
+    c->arena = malloc(WC_ARENA);
+    if (!c->e || !c->arena) {
+        an_wcache_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+void an_wcache_free(struct an_wcache *c)
+{
+    if (!c)
+        return;
+    free(c->e);
+    free(c->arena);
+    free(c);
+}
+
+static void wc_clear(struct an_wcache *c)
+{
+    memset(c->e, 0, WC_SLOTS * sizeof *c->e);
+    c->n = c->alen = 0;
+    c->epoch++;
+}
+
+/* The entry for the word s[0..n) (hash h), a fresh one (h set, the rest
+ * zero) when it is not cached, or NULL when it is too long to cache. */
+static struct wc_ent *wc_slot(struct an_wcache *c, uint64_t h, const char *s, size_t n)
+{
+    if (n > WC_ARENA / 64)
+        return NULL;
+    size_t i = (size_t)(h ^ (h >> 29)) & (WC_SLOTS - 1);
+    for (; c->e[i].h; i = (i + 1) & (WC_SLOTS - 1))
+        if (c->e[i].h == h && c->e[i].len == n && !memcmp(c->arena + c->e[i].off, s, n))
+            return &c->e[i];
+    if (c->n + 1 > WC_SLOTS / 2 || c->alen + n > WC_ARENA) {
+        /* Full: start again rather than evict (the vocabulary of the next
+         * articles refills it). */
+        wc_clear(c);
+        i = (size_t)(h ^ (h >> 29)) & (WC_SLOTS - 1);
+    }
+    struct wc_ent *e = &c->e[i];
+    memcpy(c->arena + c->alen, s, n);
+    e->h = h;
+    e->off = (uint32_t)c->alen;
+    e->len = (uint32_t)n;
+    c->alen += n;
+    c->n++;
+    return e;
+}
+
+/* Fills e's position-independent facts for the word s[0..n); w receives
+ * the folded word (*wl bytes). -1 on OOM. */
+static int word_facts(const struct tokenizer *tz, const char *s, size_t n, char *w, size_t wsz,
+                      long *wl, struct wc_ent *e)
+{
+    *wl = fold_word(s, n, w, wsz);
+    if (*wl < 0)
+        return -1;
+    e->empty = *wl == 0;
+    if (e->empty)
         return 0;
-    struct tok k = {0};
-    k.word = an_fnv(w, (size_t)wl);
-    k.start = (uint32_t)ws;
-    k.end = (uint32_t)we;
-    k.sent = sent;
-    int longer = prefix_bytes(w, (size_t)wl, 2) < (size_t)wl;
+    size_t l = (size_t)*wl;
+    e->word = an_fnv(w, l);
+    int longer = prefix_bytes(w, l, 2) < l;
     /* One- and two-letter words and listed function words carry no weight;
      * numbers do (dates, amounts). */
-    k.content = longer && kmap_get(tz->stop, k.word) == NONE;
-    if (!k.content && (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9')
-        k.content = 1;
+    e->content = longer && kmap_get(tz->stop, e->word) == NONE;
+    if (!e->content && (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9')
+        e->content = 1;
     struct xl_feat f;
-    xl_word(tz->lex, w, (size_t)wl, tz->rules, tz->want_xkey && k.content, &f);
-    k.num = f.num;
-    k.neg = f.neg;
-    k.report = f.report;
-    k.xkey = f.xkey;
-    k.negpfx = negated_prefix(w, (size_t)wl);
+    int want_x = tz->want_xkey && e->content;
+    xl_word(tz->lex, w, l, tz->rules, want_x, &f);
+    if (want_x) {
+        e->xkey[tz->rules] = f.xkey;
+        e->xdone |= (unsigned char)(1u << tz->rules);
+    }
+    e->num = f.num;
+    e->neg = f.neg;
+    e->report = f.report;
+    e->negpfx = (unsigned char)negated_prefix(w, l);
     int32_t orig = 0;
-    decode((const unsigned char *)text + ws, we - ws, &orig);
-    k.upper = utf8proc_category(orig) == UTF8PROC_CATEGORY_LU;
-    const char *st = w;
-    size_t sl = (size_t)wl;
+    decode((const unsigned char *)s, n, &orig);
+    e->upper = utf8proc_category(orig) == UTF8PROC_CATEGORY_LU;
     int32_t first = 0;
-    decode((const unsigned char *)w, (size_t)wl, &first);
-    struct sb_stemmer *stem = first >= 0x0400 && first <= 0x052F ? tz->cyr
-                              : first < 0x0250                   ? tz->lat
-                                                                 : NULL;
+    decode((const unsigned char *)w, l, &first);
+    e->script = first >= 0x0400 && first <= 0x052F ? 0 : first < 0x0250 ? 1 : 2;
+    return 0;
+}
+
+/* The key of folded word w: its stem's prefix. -1 on OOM. */
+static int word_key(struct sb_stemmer *stem, const char *w, size_t wl, uint64_t *key)
+{
+    const char *st = w;
+    size_t sl = wl;
     if (stem) {
         const sb_symbol *r = sb_stemmer_stem(stem, (const sb_symbol *)w, (int)wl);
         if (!r)
@@ -252,8 +403,111 @@ static int add_word(const struct tokenizer *tz, const char *text, size_t ws, siz
         st = (const char *)r;
         sl = (size_t)sb_stemmer_length(stem);
     }
-    k.key = an_fnv(st, prefix_bytes(st, sl, KEY_CPS));
-    return tok_push(out, &k);
+    *key = an_fnv(st, prefix_bytes(st, sl, KEY_CPS));
+    return 0;
+}
+
+/* Completes e for tz: the key for its stemmer, the cross-language key
+ * when wanted. w is the folded word (*wl < 0: not folded yet). Returns the
+ * key's index, -1 on OOM. */
+static int word_complete(const struct tokenizer *tz, const char *s, size_t n, char *w, size_t wsz,
+                         long *wl, struct wc_ent *e)
+{
+    struct sb_stemmer *stem = e->script == 0 ? tz->cyr : e->script == 1 ? tz->lat : NULL;
+    unsigned i = 0;
+    while (i < e->nkeys && e->stem[i] != stem)
+        i++;
+    unsigned xbit = 1u << tz->rules;
+    int need_x = tz->want_xkey && e->content && !(e->xdone & xbit);
+    if (i < e->nkeys && !need_x)
+        return (int)i;
+    if (*wl < 0 && (*wl = fold_word(s, n, w, wsz)) < 0)
+        return -1;
+    if (i == e->nkeys) {
+        uint64_t key;
+        if (word_key(stem, w, (size_t)*wl, &key) < 0)
+            return -1;
+        i = e->nkeys < WC_KEYS ? e->nkeys++ : WC_KEYS - 1;
+        e->key[i] = key;
+        e->stem[i] = stem;
+    }
+    if (need_x) {
+        struct xl_feat f;
+        xl_word(tz->lex, w, (size_t)*wl, tz->rules, 1, &f);
+        e->xkey[tz->rules] = f.xkey;
+        e->xdone |= (unsigned char)xbit;
+    }
+    return (int)i;
+}
+
+/* Bytes of the word text[ws..we) that its facts are computed from. */
+static size_t word_bytes(const char *text, size_t ws, size_t we)
+{
+    size_t n = we - ws;
+    return n > WORD_MAX_BYTES ? prefix_bytes(text + ws, WORD_MAX_BYTES - 4, WORD_MAX_BYTES) : n;
+}
+
+/* The token of a word whose facts e holds, key index i. */
+static void tok_fill(const struct tokenizer *tz, const struct wc_ent *e, int i, struct tok *k)
+{
+    k->word = e->word;
+    k->key = e->key[i];
+    k->content = e->content;
+    k->num = e->num;
+    k->neg = e->neg;
+    k->report = e->report;
+    k->xkey = tz->want_xkey && e->content ? e->xkey[tz->rules] : 0;
+    k->negpfx = e->negpfx;
+    k->upper = e->upper;
+}
+
+/* ents (when not NULL) receives the cache entry of the token added. */
+static int add_word(const struct tokenizer *tz, const char *text, size_t ws, size_t we,
+                    uint32_t sent, struct toks *out, uint32_t *ent)
+{
+    char w[WORD_MAX_BYTES + 8];
+    long wl = -1;
+    size_t n = word_bytes(text, ws, we);
+    const char *s = text + ws;
+    struct wc_ent local, *e = NULL;
+    /* A cached word's facts are complete unless word is 0 (an_fnv never
+     * gives 0) and it is not empty: then it was just added. */
+    if (tz->cache)
+        e = wc_slot(tz->cache, wc_hash(s, n), s, n);
+    if (!e) {
+        memset(&local, 0, sizeof local);
+        e = &local;
+    }
+    int fresh = e->word == 0 && !e->empty;
+    int i = fresh && word_facts(tz, s, n, w, sizeof w, &wl, e) < 0 ? -1
+            : e->empty                                             ? 0
+                       : word_complete(tz, s, n, w, sizeof w, &wl, e);
+    if (i < 0) {
+        if (e != &local)
+            wc_clear(tz->cache); /* OOM: leave no half-made entry */
+        return -1;
+    }
+    if (e->empty)
+        return 0;
+    if (out->n == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 256;
+        struct tok *v = realloc(out->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        out->v = v;
+        out->cap = cap;
+    }
+    /* Filled in place: every field is set here or by tok_fill. */
+    struct tok *k = &out->v[out->n];
+    tok_fill(tz, e, i, k);
+    k->start = (uint32_t)ws;
+    k->end = (uint32_t)we;
+    k->sent = sent;
+    k->para = 0;
+    if (ent && e != &local)
+        ent[out->n] = (uint32_t)(e - tz->cache->e);
+    out->n++;
+    return 0;
 }
 
 /*
@@ -263,7 +517,59 @@ static int add_word(const struct tokenizer *tz, const char *text, size_t ws, siz
  * line break unless the next line starts in lower case: a
  * scraped page's stray blank line in mid-sentence does not split it.
  */
+static int scan(const struct tokenizer *tz, const char *text, size_t len, struct toks *out,
+                uint32_t **ents, size_t *cap);
+
 int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct toks *out)
+{
+    return scan(tz, text, len, out, NULL, NULL);
+}
+
+int tokenize_ents(const struct tokenizer *tz, const char *text, size_t len, struct toks *out,
+                  uint32_t **ents, size_t *cap)
+{
+    return scan(tz, text, len, out, ents, cap);
+}
+
+int tokens_rekey(const struct tokenizer *tz, const char *text, const struct toks *src,
+                 const uint32_t *ents, struct toks *out)
+{
+    char w[WORD_MAX_BYTES + 8];
+    if (out != src) {
+        if (out->cap < src->n) {
+            size_t cap = out->cap ? out->cap : 256;
+            while (cap < src->n)
+                cap *= 2;
+            struct tok *v = realloc(out->v, cap * sizeof *v);
+            if (!v)
+                return -1;
+            out->v = v;
+            out->cap = cap;
+        }
+        if (src->n)
+            memcpy(out->v, src->v, src->n * sizeof *out->v);
+        out->n = src->n;
+        out->nsent = src->nsent;
+    }
+    for (size_t t = 0; t < out->n; t++) {
+        struct tok *k = &out->v[t];
+        struct wc_ent *e = &tz->cache->e[ents[t]];
+        long wl = -1;
+        size_t n = word_bytes(text, k->start, k->end);
+        int i = word_complete(tz, text + k->start, n, w, sizeof w, &wl, e);
+        if (i < 0)
+            return -1;
+        tok_fill(tz, e, i, k);
+    }
+    return 0;
+}
+
+/*
+ * The tokeniser proper; with ents, each token's cache entry is recorded in
+ * *ents (room *cap, grown as needed).
+ */
+static int scan(const struct tokenizer *tz, const char *text, size_t len, struct toks *out,
+                uint32_t **ents, size_t *cap)
 {
     const unsigned char *p = (const unsigned char *)text;
     size_t i = 0, ws = 0;
@@ -275,7 +581,7 @@ int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct to
         size_t k = 1;
         int valid = 1;
         if (i < len) {
-            k = decode(p + i, len - i, &cp);
+            k = decode_fast(p + i, len - i, &cp);
             if (!k) {
                 k = 1;
                 valid = 0;
@@ -284,8 +590,7 @@ int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct to
         int w = valid && i < len && (word_cp(cp) || (in_word && cp == 0xAD));
         if (w && !in_word) {
             if (out->n > 0) {
-                utf8proc_category_t c = utf8proc_category(cp);
-                int lower = c == UTF8PROC_CATEGORY_LL;
+                int lower = is_lower(cp);
                 if ((punct && punct_space && !lower) || (newline && (!lower || punct)) ||
                     sent_len >= SENT_MAX_TOKENS) {
                     sent++;
@@ -296,7 +601,15 @@ int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct to
             in_word = 1;
             ws = i;
         } else if (!w && in_word) {
-            if (add_word(tz, text, ws, i, sent, out) < 0)
+            if (ents && out->n + 1 > *cap) {
+                size_t c = *cap ? *cap * 2 : 256;
+                uint32_t *v = realloc(*ents, c * sizeof *v);
+                if (!v)
+                    return -1;
+                *ents = v;
+                *cap = c;
+            }
+            if (add_word(tz, text, ws, i, sent, out, ents ? *ents : NULL) < 0)
                 return -1;
             sent_len++;
             in_word = 0;

@@ -429,6 +429,40 @@ static void test_analysis_langid(void **state)
     text_langid_free(NULL);
 }
 
+/* match_article's language (function words looked up in a map) is
+ * text_langid's (the word lists scanned), on sure and unsure guesses. */
+static void test_analysis_lang_same(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        "The president offered a programme of measures.",
+        "Der Präsident hat eine Reform der Einkommensteuer angekündigt und die Opposition.",
+        "Le président a proposé une réforme et les députés sont pour.",
+        "Президентът предложи програма от практически мерки за доверие.",
+        "Президент запропонував програму практичних заходів.",
+        "Президент предложил программу практических мер, которые он считает важными.",
+        "ministry statement council election budget reform foreign policy",
+        "министерство бюджет заявление доклад министр реформа",
+        "Predsednik je rekao da će Srbija učestvovati u pregovorima o saradnji.",
+        "Претседателот рече дека ќе учествува во преговорите за соработка.",
+        "x",
+        "",
+        "WHICH THERE WOULD Которые Тези Також"};
+    char err[256];
+    struct text_langid *l = NULL;
+    struct match_canon *c = NULL;
+    assert_int_equal(text_langid_new(&l, err, sizeof err), 0);
+    assert_int_equal(match_canon_new("Канал связи. Второй абзац.", &c, err, sizeof err), 0);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        struct match_result r;
+        assert_int_equal(match_article(c, texts[i], 0.3, &r, err, sizeof err), 0);
+        assert_string_equal(r.lang, text_langid(l, texts[i]));
+        match_result_clear(&r);
+    }
+    match_canon_free(c);
+    text_langid_free(l);
+}
+
 static void test_analysis_json(void **state)
 {
     (void)state;
@@ -624,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_analysis_garbage),
         cmocka_unit_test(test_analysis_misquote_cross),
         cmocka_unit_test(test_analysis_langid),
+        cmocka_unit_test(test_analysis_lang_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
