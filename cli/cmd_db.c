@@ -90,7 +90,6 @@ int cmd_coverage(int argc, char **argv)
 static int print_feed(const struct store_feed_state *f, void *arg)
 {
     char attempt[32], success[32], due[32];
-    (void)arg;
     db_fmt_time(f->last_attempt, attempt, sizeof attempt);
     db_fmt_time(f->last_success, success, sizeof success);
     db_fmt_time(f->next_due, due, sizeof due);
@@ -111,6 +110,22 @@ static int print_feed(const struct store_feed_state *f, void *arg)
         printf("    moved to %s\n", f->moved_url);
     if (f->last_error)
         printf("    last error: %s\n", f->last_error);
+    /* an expired lease is history: the feed is free for any node */
+    if (f->lease_node && f->lease_until > *(const time_t *)arg) {
+        char until[32];
+        db_fmt_time(f->lease_until, until, sizeof until);
+        printf("    polled by node %s (lease until %s)\n", f->lease_node, until);
+    }
+    return 0;
+}
+
+static int print_node(const struct store_node_row *r, void *arg)
+{
+    char beat[32];
+    time_t now = *(const time_t *)arg;
+    db_fmt_time(r->heartbeat, beat, sizeof beat);
+    printf("node %-24.24s  last heartbeat %s (%llds ago)  %lld feed%s held\n", r->name, beat,
+           (long long)(now - r->heartbeat), (long long)r->feeds, r->feeds == 1 ? "" : "s");
     return 0;
 }
 
@@ -123,7 +138,13 @@ int cmd_status(int argc, char **argv)
         return 2;
     printf("%-20s %-8s %-16s  %-16s  %3s %9s %9s %3s  %-16s  %s\n", "feed", "state", "last attempt",
            "last success", "st", "bytes", "new/seen", "err", "next due (UTC)", "validators");
-    int rc = store_list_feeds(st, print_feed, NULL, err, sizeof err);
+    time_t now = time(NULL);
+    int rc = store_list_feeds(st, print_feed, &now, err, sizeof err);
+    /* Nodes sharing a server database (none with SQLite). */
+    if (rc == 0) {
+        printf("\n");
+        rc = store_list_nodes(st, now, print_node, &now, err, sizeof err);
+    }
     /* What the daemon still has to deliver, per channel. */
     static const char *const channels[] = {"log", "email"};
     for (size_t i = 0; rc == 0 && i < sizeof channels / sizeof channels[0]; i++) {

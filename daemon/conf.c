@@ -78,6 +78,8 @@ static const struct key keys[] = {
     {S_DAEMON, "log_level", T_CHOICE, 0, 0, C(log_level)},
     {S_DAEMON, "fetch_pages", T_BOOL, 0, 1, C(fetch_pages)},
     {S_DAEMON, "revisit", T_SCHEDULE, 1, 90LL * 86400, C(revisit)},
+    {S_DAEMON, "node", T_STR, 0, 0, C(node)},
+    {S_DAEMON, "lease", T_DURATION, 5, 86400, C(lease)},
     {S_ALERTS, "syslog", T_BOOL, 0, 1, C(syslog)},
     {S_ALERTS, "syslog_ident", T_STR, 0, 0, C(syslog_ident)},
     {S_ALERTS, "min_score", T_SCORE, 0, 1, C(min_score)},
@@ -666,6 +668,11 @@ static void validate(struct parser *p)
     }
     if (c->interval_min > c->interval_max)
         perr(p, 1, "[daemon] interval_min is larger than interval_max");
+    /* A poll must end well inside its lease, or another node takes the feed
+     * while it is still being fetched. */
+    if (c->lease < 2 * c->timeout)
+        perr(p, 1, "[daemon] lease (%ds) must be at least twice timeout (%ds)", c->lease,
+             c->timeout);
     if (!c->user_agent) {
         int n = c->contact ? asprintf(&c->user_agent, "presswatch/%s (+%s)", PW_VERSION, c->contact)
                            : asprintf(&c->user_agent, "presswatch/%s", PW_VERSION);
@@ -706,6 +713,7 @@ int conf_load(const char *path, struct conf **out, struct buf *errors)
     c->interval_max = 24 * 3600;
     c->feed_error_after = 3;
     c->timeout = 60;
+    c->lease = 5 * 60;
     c->max_body = 16LL << 20;
     c->fetch_pages = 1;
     static const int revisit[] = {15 * 60, 3600, 3 * 3600, 12 * 3600, 86400, 3 * 86400, 7 * 86400};
@@ -777,6 +785,7 @@ void conf_free(struct conf *c)
     free(c->feeds);
     free(c->path);
     free(c->database);
+    free(c->node);
     free(c->user_agent);
     free(c->contact);
     free(c->ca_file);

@@ -49,6 +49,8 @@ struct conf_feed {
 struct conf {
     char *path;     /* the config file as given */
     char *database; /* resolved */
+    char *node;     /* this daemon's name among nodes sharing a server database; NULL: host-pid */
+    int lease;      /* seconds a node holds a claimed feed (server databases) */
     int interval;   /* default poll interval, seconds */
     int concurrency;
     int per_host;

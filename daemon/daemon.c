@@ -12,6 +12,7 @@
 #include "alerts/alerts.h"
 #include "analysis/analysis.h"
 #include "common/buf.h"
+#include "daemon/cluster.h"
 #include "daemon/conf.h"
 #include "daemon/ingest.h"
 #include "daemon/log.h"
@@ -70,6 +71,8 @@ struct daemon {
     /* alert channels of the page being recorded */
     const char *page_channels[ALERT_CHANNELS_MAX];
     unsigned int rng;
+    int leased;              /* server database, not --once: feeds come by claims */
+    struct cluster *cluster; /* when leased */
 };
 
 static void canons_free(struct canon_set *c)
@@ -137,6 +140,8 @@ static unsigned int rnd(struct daemon *d)
 
 static void schedule(struct feed_run *f, int secs)
 {
+    if (f->d->leased)
+        return; /* no per-feed timers: the claim timer finds due feeds */
     struct timeval tv = {secs, (suseconds_t)(rnd(f->d) % 1000000)};
     evtimer_add(f->timer, &tv);
 }
@@ -406,6 +411,8 @@ static void on_fetched(const struct fetch_result *res, void *arg)
     deliver(d);
     if (d->once)
         maybe_finish_once(d);
+    else if (d->cluster)
+        cluster_release(d->cluster, f->feed_id); /* next_due is recorded */
     else if (f->active && delay > 0)
         schedule(f, delay);
 }
@@ -519,7 +526,7 @@ static int feeds_apply(struct daemon *d, const struct conf *conf, char *err, siz
         f->filter = &cf->filter;
         if (store_feed_sync(d->store, cf->name, cf->url, &f->feed_id, err, errsz) < 0)
             return -1;
-        if (fresh && !d->once && first_poll(d, f, err, errsz) < 0)
+        if (fresh && !d->once && !d->leased && first_poll(d, f, err, errsz) < 0)
             return -1;
     }
     for (size_t i = 0; i < d->nfeeds; i++)
@@ -597,6 +604,33 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 }
 #endif
 
+/* ---- hooks of cluster.c ---- */
+
+static int cluster_room(void *arg)
+{
+    struct daemon *d = arg;
+    /* Twice the transfers that can run: enough queued to keep them busy,
+     * few enough that every claimed poll ends well inside its lease. */
+    size_t cap = (size_t)d->conf->concurrency * 2;
+    return d->busy < cap ? (int)(cap - d->busy) : 0;
+}
+
+static void cluster_claimed(int64_t feed_id, void *arg)
+{
+    struct daemon *d = arg;
+    for (size_t i = 0; i < d->nfeeds; i++) {
+        struct feed_run *f = d->feeds[i];
+        if (f->feed_id == feed_id && f->active) {
+            /* a failure to start leaves the lease to expire: that is the
+             * retry delay */
+            poll_feed(f);
+            return;
+        }
+    }
+    log_debug("node %s: feed %lld is not in this node's config; left to its lease",
+              cluster_node(d->cluster), (long long)feed_id);
+}
+
 static void on_deliver_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -645,7 +679,13 @@ int daemon_new(struct conf *conf, const struct daemon_opts *opts, struct daemon 
         goto fail;
     if (canons_load(d, conf, &d->canons, err, errsz) < 0)
         goto fail;
+    d->leased = !d->once && store_is_server(conf->database);
     if (feeds_apply(d, conf, err, errsz) < 0)
+        goto fail;
+    struct cluster_hooks ch = {cluster_room, cluster_claimed, d};
+    if (d->leased && (cluster_new(d->base, d->store, conf->node, conf->lease, &ch, &d->cluster, err,
+                                  errsz) < 0 ||
+                      store_claim_as(d->store, cluster_node(d->cluster), err, errsz) < 0))
         goto fail;
     d->ev_term = evsignal_new(d->base, SIGTERM, on_signal, d);
     d->ev_int = evsignal_new(d->base, SIGINT, on_signal, d);
@@ -688,6 +728,8 @@ int daemon_run(struct daemon *d, char *err, size_t errsz)
     sd_notify(0, "READY=1");
     notify_status(d);
 #endif
+    if (d->cluster && cluster_start(d->cluster, err, errsz) < 0)
+        return -1;
     log_info("presswatchd: %zu feeds, %zu canonical texts, database %s", d->conf->nfeeds,
              (d->canons ? d->canons->n : 0), d->conf->database);
     if (event_base_dispatch(d->base) < 0)
@@ -703,6 +745,7 @@ void daemon_free(struct daemon *d)
     fetch_client_free(d->fetch);
     pages_free(d->pages);
     alert_mailer_free(d->mailer);
+    cluster_free(d->cluster);
     if (d->ev_watchdog)
         event_free(d->ev_watchdog);
     for (size_t i = 0; i < d->nfeeds; i++) {

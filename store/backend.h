@@ -129,6 +129,9 @@ int pg_store_feed_release(struct pg_store *st, int64_t feed_id, const char *node
                           size_t errsz);
 int pg_store_node_heartbeat(struct pg_store *st, const char *node, time_t now, char *err,
                             size_t errsz);
+int pg_store_claim_as(struct pg_store *st, const char *node, char *err, size_t errsz);
+int pg_store_list_nodes(struct pg_store *st, time_t now, store_node_cb cb, void *arg, char *err,
+                        size_t errsz);
 int pg_store_begin(struct pg_store *st, char *err, size_t errsz);
 int pg_store_commit(struct pg_store *st, char *err, size_t errsz);
 void pg_store_rollback(struct pg_store *st);

@@ -71,6 +71,8 @@ enum pg_stmt {
     P_FEEDS_CLAIM, /* feed leases and node heartbeats (migration 2) */
     P_FEED_RELEASE,
     P_NODE_HEARTBEAT,
+    P_NODES_LIST,
+    P_DELIVERY_CLAIM, /* migration 3 */
     P__N
 };
 
@@ -87,7 +89,8 @@ extern const int pg_n_migrations;
 
 struct pg_store {
     PGconn *conn;
-    int in_tx; /* inside store_begin .. commit/rollback: never reconnect */
+    int in_tx;  /* inside store_begin .. commit/rollback: never reconnect */
+    char *node; /* store_claim_as: deliveries read are claimed for it; NULL: plain reads */
 };
 
 /* Parameters of one statement, as text. Numbers are formatted into num[];

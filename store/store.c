@@ -1174,6 +1174,7 @@ void store_feed_state_clear(struct store_feed_state *f)
     free(f->url);
     free(f->moved_url);
     free(f->redirect_url);
+    free(f->lease_node);
     free(f->etag);
     free(f->last_modified);
     free(f->last_error);

@@ -64,6 +64,8 @@ struct store_feed_state {
     int items_new;     /* of the last parsed response */
     int items_seen;
     int adaptive_interval; /* seconds, for interval = auto; 0 until learnt */
+    char *lease_node;      /* read only: the node polling it (server databases), or NULL */
+    time_t lease_until;    /* read only: until when (may have expired) */
 };
 /* Reads a feed's state into out, which owns its strings: release with
  * store_feed_state_clear. */
@@ -238,6 +240,8 @@ struct store_delivery {
  * oldest first, at most limit. Strings are valid only during the call. cb
  * returning non-zero stops the walk. No other store call may be made from cb. */
 typedef int (*store_delivery_cb)(const struct store_delivery *d, void *arg);
+/* After store_claim_as (PostgreSQL), see there: the deliveries returned
+ * are claimed for that node. */
 int store_delivery_due(struct store *st, const char *channel, time_t now, int limit,
                        store_delivery_cb cb, void *arg, char *err, size_t errsz);
 int store_delivery_done(struct store *st, int64_t alert_id, const char *channel, time_t now,
@@ -374,5 +378,26 @@ int store_feed_release(struct store *st, int64_t feed_id, const char *node, char
                        size_t errsz);
 /* Records that node is alive at now (for status); SQLite: no-op. */
 int store_node_heartbeat(struct store *st, const char *node, time_t now, char *err, size_t errsz);
+
+/* Makes store_delivery_due claim what it returns for node (NULL: stop)
+ * for STORE_DELIVERY_LEASE seconds of wall-clock time, FOR UPDATE SKIP
+ * LOCKED: until they are marked or the claim expires, no other node gets
+ * them, while node sees them again. So two nodes never deliver one alert,
+ * save in one window: a node that dies after sending but before marking
+ * leaves its claims to expire, and another node then sends those alerts
+ * again (the "file" channel's lines carry alert_id= to dedupe by).
+ * SQLite (one node): no-op. */
+#define STORE_DELIVERY_LEASE 300
+int store_claim_as(struct store *st, const char *node, char *err, size_t errsz);
+
+struct store_node_row {
+    const char *name;
+    time_t heartbeat; /* the node's last */
+    int64_t feeds;    /* leases it holds that have not expired at now */
+};
+typedef int (*store_node_cb)(const struct store_node_row *r, void *arg);
+/* Every node that ever sent a heartbeat, by name; SQLite: none. */
+int store_list_nodes(struct store *st, time_t now, store_node_cb cb, void *arg, char *err,
+                     size_t errsz);
 
 #endif

@@ -384,6 +384,17 @@ int store_node_heartbeat(struct store *st, const char *node, time_t now, char *e
     return st->pg ? pg_store_node_heartbeat(st->pg, node, now, err, errsz) : 0;
 }
 
+int store_claim_as(struct store *st, const char *node, char *err, size_t errsz)
+{
+    return st->pg ? pg_store_claim_as(st->pg, node, err, errsz) : 0;
+}
+
+int store_list_nodes(struct store *st, time_t now, store_node_cb cb, void *arg, char *err,
+                     size_t errsz)
+{
+    return st->pg ? pg_store_list_nodes(st->pg, now, cb, arg, err, errsz) : 0;
+}
+
 int store_is_server(const char *database)
 {
     return database &&

@@ -481,5 +481,6 @@ void pg_store_close(struct pg_store *st)
     if (!st)
         return;
     PQfinish(st->conn); /* the server rolls back an open transaction */
+    free(st->node);
     free(st);
 }

@@ -63,7 +63,15 @@ int pg_store_delivery_due(struct pg_store *st, const char *channel, time_t now, 
     pgp_text(&p, channel);
     pgp_int(&p, (int64_t)now);
     pgp_limit(&p, limit);
-    return walk(st, P_DELIVERY_DUE, &p, fill_delivery, (any_cb)cb, arg, err, errsz);
+    if (!st->node)
+        return walk(st, P_DELIVERY_DUE, &p, fill_delivery, (any_cb)cb, arg, err, errsz);
+    /* Claims run on the wall clock: callers may pass a far "now" to see
+     * every pending delivery (the file channel does). */
+    time_t wall = time(NULL);
+    pgp_text(&p, st->node);
+    pgp_int(&p, (int64_t)wall);
+    pgp_int(&p, (int64_t)wall + STORE_DELIVERY_LEASE);
+    return walk(st, P_DELIVERY_CLAIM, &p, fill_delivery, (any_cb)cb, arg, err, errsz);
 }
 
 int pg_store_delivery_sent_stats(struct pg_store *st, const char *channel, time_t since,
@@ -162,6 +170,8 @@ static int feed_state_read(const PGresult *r, int i, struct store_feed_state *ou
     out->items_new = (int)pg_int(r, i, 20);
     out->items_seen = (int)pg_int(r, i, 21);
     out->adaptive_interval = (int)pg_int(r, i, 22);
+    out->lease_node = pg_strdup(r, i, 23, &oom);
+    out->lease_until = (time_t)pg_int(r, i, 24);
     if (oom || !out->name || !out->url) {
         store_feed_state_clear(out);
         return -1;
@@ -511,4 +521,36 @@ int pg_store_count(struct pg_store *st, const char *table, int64_t *n, char *err
         if (strcmp(table, pg_count_tables[i]) == 0)
             return pg_one_int64(st, (enum pg_stmt)(P_COUNT_FEEDS + (int)i), NULL, n, err, errsz);
     return pw_err(err, errsz, "store: count: unknown table \"%s\"", table ? table : "(null)");
+}
+
+/* ---- nodes ---- */
+
+static int fill_node(const PGresult *r, int i, any_cb cb, void *arg)
+{
+    struct store_node_row n = {
+        .name = pg_str(r, i, 0),
+        .heartbeat = (time_t)pg_int(r, i, 1),
+        .feeds = pg_int(r, i, 2),
+    };
+    return ((store_node_cb)cb)(&n, arg) != 0;
+}
+
+int pg_store_list_nodes(struct pg_store *st, time_t now, store_node_cb cb, void *arg, char *err,
+                        size_t errsz)
+{
+    struct pg_params p = {0};
+    if (!cb)
+        return pw_err(err, errsz, "store: list nodes: no callback");
+    pgp_int(&p, (int64_t)now);
+    return walk(st, P_NODES_LIST, &p, fill_node, (any_cb)cb, arg, err, errsz);
+}
+
+int pg_store_claim_as(struct pg_store *st, const char *node, char *err, size_t errsz)
+{
+    char *copy = node ? strdup(node) : NULL;
+    if (node && !copy)
+        return pw_err(err, errsz, "store: claim as node: out of memory");
+    free(st->node);
+    st->node = copy;
+    return 0;
 }

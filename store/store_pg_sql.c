@@ -133,6 +133,9 @@ const char *const pg_migrations[] = {
     " name TEXT PRIMARY KEY,"
     " heartbeat BIGINT NOT NULL"
     ");",
+    /* 3: outbox claims, so that two nodes never deliver one alert */
+    "ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;"
+    "ALTER TABLE deliveries ADD COLUMN claim_until BIGINT;",
 };
 
 const int pg_n_migrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);
@@ -141,7 +144,8 @@ const int pg_n_migrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]
     "f.id, f.name, f.url, f.moved_url, f.redirect_url, f.redirect_count, f.etag,"                  \
     " f.last_modified, f.body_hash, f.unconditional, f.last_unconditional, f.last_fetch,"          \
     " f.last_success, f.next_due, f.last_status, f.last_error, f.consecutive_failures,"            \
-    " f.error_alerted, f.gone, f.bytes, f.items_new, f.items_seen, f.adaptive_interval"
+    " f.error_alerted, f.gone, f.bytes, f.items_new, f.items_seen, f.adaptive_interval,"           \
+    " f.lease_node, f.lease_until"
 
 /* The columns of struct store_page, in the order page_read reads them. */
 #define PAGE_COLS                                                                                  \
@@ -387,6 +391,21 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
     [P_NODE_HEARTBEAT] = {"record heartbeat",
                           "INSERT INTO nodes (name, heartbeat) VALUES ($1, $2)"
                           " ON CONFLICT (name) DO UPDATE SET heartbeat = excluded.heartbeat"},
+    [P_NODES_LIST] = {"list nodes", "SELECT n.name, n.heartbeat, (SELECT count(*) FROM feeds f"
+                                    " WHERE f.lease_node = n.name AND f.lease_until > $1)"
+                                    " FROM nodes n ORDER BY n.name"},
+    /* Due deliveries that no other node holds are claimed for $4 until $6
+     * (SKIP LOCKED, as feeds): a node sees its own claims again (a walk
+     * that stopped early, a retry) and never another node's. */
+    [P_DELIVERY_CLAIM] = {"claim due deliveries",
+                          "WITH c AS (UPDATE deliveries SET claimed_by = $4, claim_until = $6"
+                          " WHERE (alert_id, channel) IN (SELECT alert_id, channel FROM deliveries"
+                          "  WHERE channel = $1 AND state = 'pending' AND next_attempt <= $2"
+                          "  AND (claimed_by IS NULL OR claimed_by = $4 OR claim_until <= $5)"
+                          "  ORDER BY alert_id LIMIT $3 FOR UPDATE SKIP LOCKED)"
+                          " RETURNING alert_id, channel, attempts)"
+                          " SELECT c.alert_id, a.kind, a.record, c.channel, c.attempts"
+                          " FROM c JOIN alerts a ON a.id = c.alert_id ORDER BY a.created, a.id"},
 };
 
 const char *const pg_count_tables[P_COUNT_DELIVERIES - P_COUNT_FEEDS + 1] = {

@@ -926,6 +926,76 @@ static void test_store_pg_leases(void **state)
     assert_int_equal(raw_int(fx, "SELECT heartbeat FROM nodes WHERE name = 'node-a'"), 1001);
 }
 
+static struct seen due_on(struct store *st, const char *channel, time_t now, int limit)
+{
+    struct seen s = {0};
+    char err[256];
+    if (store_delivery_due(st, channel, now, limit, collect, &s, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return s;
+}
+
+static int print_node_row(const struct store_node_row *r, void *arg)
+{
+    struct claimed *c = arg;
+    assert_true(c->n < 8);
+    c->ids[c->n++] = r->feeds * 1000 + (r->heartbeat % 1000);
+    return 0;
+}
+
+/* Deliveries claimed per node: a node never gets another's (live) claim,
+ * sees its own again, and gets a dead node's once the claim expires. */
+static void test_store_pg_delivery_claims(void **state)
+{
+    struct fx *fx = *state;
+    struct store *b = NULL;
+    const char *ch[] = {"file"};
+    int64_t id[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(
+            store_alert_add(fx->st, "changed", "x", 10 + i, ch, 1, &id[i], fx->err, sizeof fx->err),
+            0);
+    assert_int_equal(store_open(fx->db, &b, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_claim_as(fx->st, "node-a", fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_claim_as(b, "node-b", fx->err, sizeof fx->err), 0);
+
+    struct seen sa = due_on(fx->st, "file", 100, 2);
+    assert_int_equal(sa.n, 2);
+    assert_int_equal(sa.ids[0], id[0]);
+    struct seen sb = due_on(b, "file", 100, 10);
+    assert_int_equal(sb.n, 1); /* a's two are a's */
+    assert_int_equal(sb.ids[0], id[2]);
+    assert_int_equal(due_on(fx->st, "file", 100, 10).n, 2); /* its own again, not b's */
+    assert_int_equal(store_delivery_done(b, id[2], "file", 101, fx->err, sizeof fx->err), 0);
+
+    /* a dies after claiming: b gets its deliveries when the claim expires */
+    store_close(fx->st);
+    fx->st = NULL;
+    assert_int_equal(due_on(b, "file", 200, 10).n, 0);
+    assert_int_equal(store_open(fx->db, &fx->st, fx->err, sizeof fx->err), 0);
+    raw_exec(fx, "UPDATE deliveries SET claim_until = 1 WHERE claimed_by = 'node-a'");
+    assert_int_equal(due_on(b, "file", 200, 10).n, 2);
+    /* without a node the store reads as before, claims or not */
+    assert_int_equal(due_on(fx->st, "file", 200, 10).n, 2);
+
+    /* nodes for status: heartbeat and the leases each holds now */
+    int64_t f = feed(fx, "a");
+    (void)f;
+    assert_int_equal(store_node_heartbeat(b, "node-b", 1005, fx->err, sizeof fx->err), 0);
+    assert_int_equal(claim(b, "node-b", 1000, 5).n, 1);
+    struct claimed nodes = {0};
+    assert_int_equal(
+        store_list_nodes(fx->st, 1001, print_node_row, &nodes, fx->err, sizeof fx->err), 0);
+    assert_int_equal(nodes.n, 1);
+    assert_int_equal(nodes.ids[0], 1005);
+    struct store_feed_state fs;
+    assert_int_equal(store_feed_state_get(fx->st, f, &fs, fx->err, sizeof fx->err), 0);
+    assert_string_equal(fs.lease_node, "node-b");
+    assert_int_equal(fs.lease_until, 1060);
+    store_feed_state_clear(&fs);
+    store_close(b);
+}
+
 /* SQLite has one node: claims are the due feeds, nothing is leased. */
 static void test_store_sqlite_claim(void **state)
 {
@@ -939,6 +1009,17 @@ static void test_store_sqlite_claim(void **state)
     assert_int_equal(claim(fx->st, "n", 500, 1).n, 1);
     assert_int_equal(store_feed_release(fx->st, 1, "n", fx->err, sizeof fx->err), 0);
     assert_int_equal(store_node_heartbeat(fx->st, "n", 1, fx->err, sizeof fx->err), 0);
+    /* claiming deliveries changes nothing with one node */
+    const char *ch[] = {"file"};
+    assert_int_equal(
+        store_alert_add(fx->st, "changed", "x", 10, ch, 1, NULL, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_claim_as(fx->st, "n", fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "file", 100, 10).n, 1);
+    assert_int_equal(due(fx, "file", 100, 10).n, 1);
+    struct claimed nodes = {0};
+    assert_int_equal(store_list_nodes(fx->st, 1, print_node_row, &nodes, fx->err, sizeof fx->err),
+                     0);
+    assert_int_equal(nodes.n, 0);
 }
 
 /* The cases that hold for both backends; each backend adds its own. */
@@ -971,6 +1052,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_pg_open_errors, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_busy, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_leases, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_delivery_claims, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("store (SQLite)", sqlite_tests, NULL, NULL);
     const char *uri = getenv("PW_TEST_PG_URI");
