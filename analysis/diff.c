@@ -283,7 +283,8 @@ int diff_words(const char *old_text, const char *new_text, struct diff_summary *
     size_t maxsuf = (a.n < b.n ? a.n : b.n) - pre;
     while (suf < maxsuf && a.v[a.n - 1 - suf].h == b.v[b.n - 1 - suf].h)
         suf++;
-    const struct dtok *ma = a.v + pre, *mb = b.v + pre;
+    /* no words on a side: no array to offset into */
+    const struct dtok *ma = a.n ? a.v + pre : NULL, *mb = b.n ? b.v + pre : NULL;
     size_t n = a.n - pre - suf, m = b.n - pre - suf;
 
     int exact = 0;
@@ -328,6 +329,16 @@ int diff_words(const char *old_text, const char *new_text, struct diff_summary *
     out->summary = buf_detach(&sb);
     if (!out->summary)
         goto oom;
+    /* The counts are those of diff_ops_words, which presswatch diff shows:
+     * normalising the whole text and each word alone can split a word with
+     * a broken byte differently, and an alert must not disagree with the
+     * diff a reader opens. */
+    struct diff_ops ops = {0};
+    if (exact && diff_ops_words(old_text, new_text, &ops, err, errsz) == 0 && ops.exact) {
+        out->words_added = ops.words_added;
+        out->words_removed = ops.words_removed;
+    }
+    diff_ops_clear(&ops);
     free(na);
     free(nb);
     free(a.v);
@@ -366,7 +377,7 @@ static size_t space_len(const char *t, size_t i)
 /* The key a raw word is compared by: what split_words keeps of it after
  * text_normalize. Pure ASCII words skip the Unicode machinery. A word of
  * punctuation only is compared as it is, so that it still has a place. */
-static int word_key(const char *w, size_t n, uint64_t *h)
+static int word_key(const char *w, size_t n, uint64_t *h, int *punct_only)
 {
     char small[64];
     char *norm = NULL;
@@ -392,13 +403,18 @@ static int word_key(const char *w, size_t n, uint64_t *h)
     while (ke > ks && is_trim((unsigned char)k[ke - 1]))
         ke--;
     *h = ks < ke ? hash_bytes(k + ks, ke - ks) : hash_bytes(k, kn) ^ 0x9e3779b97f4a7c15ULL;
+    *punct_only = ks == ke;
     free(norm);
     return 0;
 }
 
+/* Splits raw text into the same words split_words finds in its normalised
+ * form, so both diffs count alike. A chunk of punctuation only (a dash, a
+ * lone quote) is no word there: here it joins the word before it (or the
+ * next one at the start), so that it is still shown. */
 static int split_raw(const char *t, size_t n, struct dtoks *out)
 {
-    size_t i = 0;
+    size_t i = 0, pending = SIZE_MAX; /* start of leading punctuation */
     while (i < n) {
         while (i < n && space_len(t, i) > 0)
             i += space_len(t, i);
@@ -407,6 +423,17 @@ static int split_raw(const char *t, size_t n, struct dtoks *out)
         size_t s = i;
         while (i < n && space_len(t, i) == 0)
             i++;
+        uint64_t h;
+        int punct;
+        if (word_key(t + s, i - s, &h, &punct) < 0)
+            return -1;
+        if (punct) {
+            if (out->n)
+                out->v[out->n - 1].end = (uint32_t)i;
+            else if (pending == SIZE_MAX)
+                pending = s;
+            continue;
+        }
         if (out->n == out->cap) {
             size_t cap = out->cap ? out->cap * 2 : 256;
             struct dtok *v = realloc(out->v, cap * sizeof *v);
@@ -415,10 +442,10 @@ static int split_raw(const char *t, size_t n, struct dtoks *out)
             out->v = v;
             out->cap = cap;
         }
-        if (word_key(t + s, i - s, &out->v[out->n].h) < 0)
-            return -1;
-        out->v[out->n].start = (uint32_t)s;
+        out->v[out->n].h = h;
+        out->v[out->n].start = (uint32_t)(pending != SIZE_MAX ? pending : s);
         out->v[out->n].end = (uint32_t)i;
+        pending = SIZE_MAX;
         out->n++;
     }
     return 0;

@@ -26,21 +26,41 @@ shift $((OPTIND - 1))
 
 out=${PW_FUZZ_DIR:-build-fuzz}
 cc=${CC_FUZZ:-clang}
-flags=(-std=c17 -g -O1 -D_GNU_SOURCE -I. -fsanitize=fuzzer,address,undefined
+flags=(-std=c17 -g -O1 -D_GNU_SOURCE -DPW_VERSION='"fuzz"' -I. -fsanitize=fuzzer,address,undefined
     -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 
 # Sources (besides the target itself) and pkg-config modules of each target.
 sources_for() {
     case $1 in
     feed) echo "fetchers/feed.c fetchers/feed_*.c common/buf.c" ;;
+    extract) echo "fetchers/page.c fetchers/page_*.c common/buf.c" ;;
+    config) echo "daemon/conf.c common/buf.c" ;;
+    match | diff) echo "analysis/*.c common/buf.c" ;;
     *) echo "fuzz/run.sh: no sources listed for target '$1'" >&2; return 1 ;;
     esac
 }
 pkgs_for() {
     case $1 in
-    feed) echo "libxml-2.0" ;;
+    feed | extract) echo "libxml-2.0" ;;
+    config) echo "inih" ;;
+    match | diff) echo "libutf8proc libexttextcat" ;;
     *) echo "" ;;
     esac
+}
+# Extra link flags (libraries without a pkg-config file).
+libs_for() {
+    case $1 in
+    match | diff) echo "-lstemmer -lm" ;;
+    *) echo "" ;;
+    esac
+}
+# The dictionary: fuzz/NAME.dict, else the XML one for the markup parsers.
+dict_for() {
+    if [ -f "fuzz/$1.dict" ]; then
+        echo "-dict=fuzz/$1.dict"
+    elif [ "$1" = feed ] || [ "$1" = extract ]; then
+        echo "-dict=fuzz/xml.dict"
+    fi
 }
 
 if [ $# -eq 0 ]; then
@@ -54,7 +74,7 @@ for t in "$@"; do
     pk=$(pkgs_for "$t")
     # shellcheck disable=SC2086 # word splitting of the lists is intended
     "$cc" "${flags[@]}" $(pkg-config --cflags $pk) -o "$out/fuzz_$t" \
-        "fuzz/fuzz_$t.c" $srcs $(pkg-config --libs $pk)
+        "fuzz/fuzz_$t.c" $srcs $(pkg-config --libs $pk) $(libs_for "$t")
     seeds=fuzz/corpus/$t
     grown=$out/corpus-$t
     regress=tests/fixtures/$t/regress
@@ -68,7 +88,7 @@ for t in "$@"; do
     if [ "$replay_only" -eq 0 ] && [ "$secs" -gt 0 ]; then
         "$out/fuzz_$t" -max_total_time="$secs" -max_len=65536 -timeout=10 \
             -rss_limit_mb=1024 -artifact_prefix="$out/artifacts-$t/" \
-            -dict=fuzz/xml.dict "$grown" "$seeds" || status=1
+            $(dict_for "$t") "$grown" "$seeds" || status=1
     fi
 done
 exit $status
