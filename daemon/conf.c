@@ -140,7 +140,15 @@ static void perr(struct parser *p, int line, const char *fmt, ...)
     buf_putc(p->errors, '\n');
 }
 
-int conf_parse_duration(const char *s, long long *seconds)
+/* A unit suffix and what one of it is worth. */
+struct unit {
+    const char *suffix;
+    long long scale;
+};
+
+/* A whole number with one of units' suffixes ("" for none): 0 and *out,
+ * or -1 for anything else, a negative number or an overflow. */
+static int parse_scaled(const char *s, const struct unit *units, long long *out)
 {
     char *end;
     errno = 0;
@@ -149,75 +157,35 @@ int conf_parse_duration(const char *s, long long *seconds)
     long long v = strtoll(s, &end, 10);
     if (errno)
         return -1;
-    long long mul = 1;
-    if (*end) {
-        switch (*end) {
-        case 's':
-            mul = 1;
-            break;
-        case 'm':
-            mul = 60;
-            break;
-        case 'h':
-            mul = 3600;
-            break;
-        case 'd':
-            mul = 86400;
-            break;
-        default:
-            return -1;
+    for (const struct unit *u = units; u->suffix; u++)
+        if (!strcmp(end, u->suffix)) {
+            if (v > LLONG_MAX / u->scale)
+                return -1;
+            *out = v * u->scale;
+            return 0;
         }
-        if (end[1])
-            return -1;
-    }
-    if (v > LLONG_MAX / mul)
-        return -1;
-    *seconds = v * mul;
-    return 0;
+    return -1;
+}
+
+int conf_parse_duration(const char *s, long long *seconds)
+{
+    static const struct unit units[] = {{"", 1},     {"s", 1},     {"m", 60},
+                                        {"h", 3600}, {"d", 86400}, {NULL, 0}};
+    return parse_scaled(s, units, seconds);
 }
 
 static int parse_size(const char *s, long long *out)
 {
-    char *end;
-    errno = 0;
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    long long v = strtoll(s, &end, 10);
-    if (errno)
-        return -1;
-    long long mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1LL << 10;
-    else if (*end == 'M')
-        mul = 1LL << 20;
-    else if (*end == 'G')
-        mul = 1LL << 30;
-    else if (*end)
-        return -1;
-    if (*end && end[1])
-        return -1;
-    if (v > LLONG_MAX / mul)
-        return -1;
-    *out = v * mul;
-    return 0;
+    static const struct unit units[] = {{"", 1},          {"k", 1LL << 10}, {"K", 1LL << 10},
+                                        {"M", 1LL << 20}, {"G", 1LL << 30}, {NULL, 0}};
+    return parse_scaled(s, units, out);
 }
 
 /* "250ms", "2s", or plain milliseconds. */
 static int parse_msec(const char *s, long long *out)
 {
-    char *end;
-    errno = 0;
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    long long v = strtoll(s, &end, 10);
-    if (errno || v > 1000000000LL)
-        return -1;
-    if (!strcmp(end, "s"))
-        v *= 1000;
-    else if (*end && strcmp(end, "ms") != 0)
-        return -1;
-    *out = v;
-    return 0;
+    static const struct unit units[] = {{"", 1}, {"ms", 1}, {"s", 1000}, {NULL, 0}};
+    return parse_scaled(s, units, out) < 0 || *out > 1000000000LL ? -1 : 0;
 }
 
 static char *resolve_path(const char *dir, const char *path)

@@ -134,8 +134,8 @@ static void test_citizen(void **state)
         free(log);
     }
     assert_int_equal(seen.flaky_fail, 4);
-    assert_int_equal(seen.etag_200, 1);  /* every later poll was conditional ... */
-    assert_int_equal(seen.etag_304, 3);  /* ... and answered 304 */
+    assert_int_equal(seen.etag_200, 1);          /* every later poll was conditional ... */
+    assert_int_equal(seen.etag_304, 3);          /* ... and answered 304 */
     assert_int_equal(seen.gone_hits, gone_hits); /* a gone feed is left alone */
 
     atomic_store(&flaky_mode, 0);
