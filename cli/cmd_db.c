@@ -146,7 +146,7 @@ int cmd_status(int argc, char **argv)
         rc = store_list_nodes(st, now, print_node, &now, err, sizeof err);
     }
     /* What the daemon still has to deliver, per channel. */
-    static const char *const channels[] = {"log", "email"};
+    static const char *const channels[] = {"log", "email", "file"};
     for (size_t i = 0; rc == 0 && i < sizeof channels / sizeof channels[0]; i++) {
         int64_t pending = 0;
         rc = store_delivery_backlog(st, channels[i], &pending, err, sizeof err);
