@@ -368,13 +368,37 @@ void fetch_client_free(struct fetch_client *c)
     client_destroy(c);
 }
 
+int url_host_key(CURLU *u, const char *prefix, char **key, char *err, size_t errsz)
+{
+    char *name = NULL, *port = NULL;
+    struct buf b = BUF_INIT;
+    int ret = -1;
+
+    if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
+        pw_err(err, errsz, "fetch: URL without a host");
+        goto done;
+    }
+    for (char *p = name; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    if (buf_printf(&b, "%s%s:%s", prefix, name, port) < 0 || !(*key = buf_detach(&b))) {
+        pw_err(err, errsz, "fetch: out of memory");
+        goto done;
+    }
+    ret = 0;
+done:
+    buf_free(&b);
+    curl_free(port);
+    curl_free(name);
+    return ret;
+}
+
 /* Returns 0 when url's scheme is one we fetch, setting *is_file and, for
  * http(s), *host to a malloc'd lowercase "host:port" (caller frees). */
 static int parse_url(const char *url, int *is_file, char **host, char *err, size_t errsz)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *name = NULL, *port = NULL;
-    struct buf key = BUF_INIT;
+    char *scheme = NULL;
     int ret = -1;
 
     if (!u)
@@ -396,24 +420,10 @@ static int parse_url(const char *url, int *is_file, char **host, char *err, size
     }
     *is_file = !strcasecmp(scheme, "file");
     *host = NULL;
-    if (!*is_file) {
-        if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-            pw_err(err, errsz, "fetch: URL without a host");
-            goto fail;
-        }
-        for (char *p = name; *p; p++)
-            *p = (char)tolower((unsigned char)*p);
-        if (buf_printf(&key, "%s:%s", name, port) < 0 || !(*host = buf_detach(&key))) {
-            pw_err(err, errsz, "fetch: out of memory");
-            goto fail;
-        }
-    }
+    if (!*is_file && url_host_key(u, "", host, err, errsz) < 0)
+        goto fail;
     ret = 0;
 fail:
-    buf_free(&key);
-    curl_free(port);
-    curl_free(name);
     curl_free(scheme);
     curl_url_cleanup(u);
     return ret;

@@ -115,6 +115,9 @@ void host_enqueue(struct fetch_client *c, struct host *h, struct xfer *t);
 /* A running transfer of t's host ended; t->h is cleared. */
 void host_done(struct fetch_client *c, struct xfer *t);
 void pump(struct fetch_client *c);
+/* The queue key of u's server: prefix then lowercase "host:port", the
+ * port filled in from the scheme (caller frees). 0, or -1 with err. */
+int url_host_key(CURLU *u, const char *prefix, char **key, char *err, size_t errsz);
 /* Makes and sets up t's curl handle if it has none; -1 with t->start_err. */
 int xfer_prepare(struct fetch_client *c, struct xfer *t);
 

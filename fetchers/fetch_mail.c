@@ -38,8 +38,7 @@ static size_t on_discard(char *data, size_t size, size_t nmemb, void *userp)
 static int mail_host(const char *url, char **key, char *err, size_t errsz)
 {
     CURLU *u = curl_url();
-    char *scheme = NULL, *name = NULL, *port = NULL;
-    struct buf b = BUF_INIT;
+    char *scheme = NULL;
     int ret = -1;
 
     if (!u)
@@ -53,22 +52,10 @@ static int mail_host(const char *url, char **key, char *err, size_t errsz)
         pw_err(err, errsz, "fetch: mail URL must be smtp:// or smtps://, not \"%.32s\"", scheme);
         goto fail;
     }
-    if (curl_url_get(u, CURLUPART_HOST, &name, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) != CURLUE_OK) {
-        pw_err(err, errsz, "fetch: SMTP URL without a host");
+    if (url_host_key(u, "smtp:", key, err, errsz) < 0)
         goto fail;
-    }
-    for (char *p = name; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    if (buf_printf(&b, "smtp:%s:%s", name, port) < 0 || !(*key = buf_detach(&b))) {
-        pw_err(err, errsz, "fetch: out of memory");
-        goto fail;
-    }
     ret = 0;
 fail:
-    buf_free(&b);
-    curl_free(port);
-    curl_free(name);
     curl_free(scheme);
     curl_url_cleanup(u);
     return ret;
