@@ -73,6 +73,7 @@ struct match_index {
     uint32_t *sk_first; /* per global sentence + 1: range in skeys */
     uint64_t *skeys;    /* distinct content keys of each sentence */
     uint32_t *sreq;     /* shared keys a sentence needs to be aligned */
+    uint32_t *sneed;    /* of those, how many must be among its indexed keys */
     uint32_t *scanon;   /* canonical of each global sentence */
     struct kmap shmap;  /* shingle -> canonicals (one posting per occurrence) */
     struct posts shposts;

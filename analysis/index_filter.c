@@ -14,6 +14,10 @@
  * needs r of its n keys must share one of its n - r + 1 rarest keys (rarest
  * among all canonicals). Only those are indexed, so widespread words cost
  * nothing per article; each sentence so found is then checked exactly.
+ *
+ * The prefix is PREFIX_EXTRA keys longer than it must be, so a sentence has
+ * to share PREFIX_EXTRA + 1 of its indexed keys before it is checked: most
+ * sentences that share one rare-ish word by chance stop there.
  */
 #include "analysis/index.h"
 
@@ -22,6 +26,7 @@
 
 enum { MIN_ALIGNED_KEYS = 3 }; /* as match.c */
 #define ALIGN_SHARE 0.5        /* as match.c */
+enum { PREFIX_EXTRA = 2 };
 
 struct kd {
     uint64_t key;
@@ -107,10 +112,11 @@ void index_filter_clear(struct match_index *idx)
     free(idx->sk_first);
     free(idx->skeys);
     free(idx->sreq);
+    free(idx->sneed);
     free(idx->scanon);
     memset(&idx->pposts, 0, sizeof idx->pposts);
     memset(&idx->shposts, 0, sizeof idx->shposts);
-    idx->sk_first = idx->sreq = idx->scanon = NULL;
+    idx->sk_first = idx->sreq = idx->sneed = idx->scanon = NULL;
     idx->skeys = NULL;
     idx->filter_ok = 0;
 }
@@ -153,7 +159,12 @@ static int filter_canon(struct match_index *idx, uint32_t id, struct kd *v, size
         if (n < idx->sreq[g])
             continue; /* can never be aligned */
         qsort(v, n, sizeof *v, cmp_df);
-        for (size_t j = 0; j + idx->sreq[g] <= n; j++)
+        size_t plen = n - idx->sreq[g] + 1 + PREFIX_EXTRA;
+        if (plen > n)
+            plen = n;
+        /* The keys left out can supply at most n - plen of those needed. */
+        idx->sneed[g] = idx->sreq[g] - (uint32_t)(n - plen);
+        for (size_t j = 0; j < plen; j++)
             if (kmap_add_grow(&idx->pkeys, &idx->pposts, v[j].key, g) < 0)
                 return -1;
     }
@@ -180,13 +191,17 @@ int index_filter_build(struct match_index *idx)
     idx->sk_first = calloc(idx->nsent + 1, sizeof *idx->sk_first);
     idx->skeys = malloc((ntok ? ntok : 1) * sizeof *idx->skeys);
     idx->sreq = calloc(idx->nsent + 1, sizeof *idx->sreq);
+    idx->sneed = calloc(idx->nsent + 1, sizeof *idx->sneed);
     idx->scanon = calloc(idx->nsent + 1, sizeof *idx->scanon);
-    if (!v || !idx->sk_first || !idx->skeys || !idx->sreq || !idx->scanon)
+    if (!v || !idx->sk_first || !idx->skeys || !idx->sreq || !idx->sneed || !idx->scanon)
         goto oom;
     for (uint32_t id = 0; id < idx->n; id++)
         if (filter_canon(idx, id, v, &nsk) < 0)
             goto oom;
     free(v);
+    v = NULL;
+    if (kmap_compact(&idx->pkeys, &idx->pposts) < 0 || kmap_compact(&idx->shmap, &idx->shposts) < 0)
+        goto oom;
     idx->filter_ok = 1;
     return 0;
 oom:
@@ -236,9 +251,9 @@ int index_same_candidates(struct match_index *idx, const int *mode, double thres
                     idx->stouched[ns++] = g;
             }
         for (size_t i = 0; i < ns; i++) {
-            uint32_t g = idx->stouched[i], id = idx->scanon[g], n = 0;
+            uint32_t g = idx->stouched[i], id = idx->scanon[g], n = 0, hits = idx->sacc[g];
             idx->sacc[g] = 0;
-            if (mode[idx->e[id].lang] != (int)v)
+            if (hits < idx->sneed[g] || mode[idx->e[id].lang] != (int)v)
                 continue;
             uint32_t left = idx->sk_first[g + 1] - idx->sk_first[g];
             for (uint32_t j = idx->sk_first[g];

@@ -49,6 +49,9 @@ int kmap_add(struct kmap *m, struct posts *ps, uint64_t key, uint32_t val);
 void kmap_set_head(struct kmap *m, uint64_t key, uint32_t head);
 /* Like kmap_add, but grows the map when needed. */
 int kmap_add_grow(struct kmap *m, struct posts *ps, uint64_t key, uint32_t val);
+/* Lays each chain out contiguously, in the same order, once no more are
+ * added: walking a chain then reads memory in sequence. -1 on OOM. */
+int kmap_compact(struct kmap *m, struct posts *ps);
 
 /* ---- cross-language keys (xlang.c, lexicon.c) ---- */
 

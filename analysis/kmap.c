@@ -127,3 +127,27 @@ void kmap_set_head(struct kmap *m, uint64_t key, uint32_t head)
     if (m->keys[i])
         m->head[i] = head;
 }
+
+int kmap_compact(struct kmap *m, struct posts *ps)
+{
+    if (!ps->n)
+        return 0;
+    struct post *v = malloc(ps->n * sizeof *v);
+    if (!v)
+        return -1;
+    uint32_t o = 0;
+    for (size_t i = 0; i < m->cap; i++) {
+        if (!m->keys[i] || m->head[i] == NONE)
+            continue;
+        uint32_t h = m->head[i];
+        m->head[i] = o;
+        for (; h != NONE; h = ps->v[h].next, o++) {
+            v[o].val = ps->v[h].val;
+            v[o].next = ps->v[h].next == NONE ? NONE : o + 1;
+        }
+    }
+    free(ps->v);
+    ps->v = v;
+    ps->cap = ps->n;
+    return 0;
+}
