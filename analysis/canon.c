@@ -90,6 +90,47 @@ static int assign_paragraphs(struct match_canon *c, uint32_t **pstart)
     return 0;
 }
 
+/* A heading: one short line with no sentence-final punctuation and text
+ * after it (the statement's title, a "press release" line). It names the
+ * text rather than saying anything, so reporting it is not reporting the
+ * text. List items (a leading "-", "* ", "•" or "1.") are content. */
+static int is_heading(const char *s, size_t n, int last)
+{
+    if (last)
+        return 0;
+    while (n && (unsigned char)s[n - 1] <= ' ')
+        n--;
+    size_t b = 0;
+    while (b < n && (unsigned char)s[b] <= ' ')
+        b++;
+    if (b >= n || memchr(s + b, '\n', n - b))
+        return 0;
+    if (s[b] == '-' || s[b] == '+' || (s[b] == '*' && b + 1 < n && s[b + 1] == ' ') ||
+        (n - b >= 3 && !memcmp(s + b, "\xe2\x80\xa2", 3)) || (s[b] >= '0' && s[b] <= '9'))
+        return 0;
+    /* Closing emphasis, quotes and brackets do not end a sentence. */
+    static const char *const closers[] = {
+        "*", "_", "\"", "'", ")", "]", "\xc2\xbb", "\xe2\x80\x9d", "\xe2\x80\x9c", "\xe2\x80\x99"};
+    for (int again = 1; again && n > b;) {
+        again = 0;
+        for (size_t i = 0; i < sizeof closers / sizeof closers[0]; i++) {
+            size_t l = strlen(closers[i]);
+            if (n - b >= l && !memcmp(s + n - l, closers[i], l)) {
+                n -= l;
+                again = 1;
+            }
+        }
+    }
+    if (n == b || strchr(".!?:;", s[n - 1]))
+        return 0;
+    if (n - b >= 3 && !memcmp(s + n - 3, "\xe2\x80\xa6", 3))
+        return 0;
+    size_t words = 1;
+    for (size_t i = b; i < n; i++)
+        words += s[i] == ' ';
+    return words <= 30;
+}
+
 /* log(1 + sentences / sentences holding key): a word every sentence uses
  * tells little about which sentence an article reports. */
 double canon_x_weight(const struct match_canon *c, uint64_t key)
@@ -149,9 +190,17 @@ int canon_build(const char *text, const struct an_shared *sh, struct match_canon
         int sure;
         const char *pl = text_lang_guess(ptext, &sure);
         c->weighted[p] = !sure || !strcmp(c->lang, "und") || !strcmp(pl, c->lang);
+        if (c->weighted[p] && is_heading(c->text + s, e - s, p == c->nparas))
+            c->weighted[p] = 2; /* provisional: kept when nothing else weighs */
         free(ptext);
         ptext = NULL;
     }
+    int body = 0;
+    for (size_t p = 1; p <= c->nparas; p++)
+        body |= c->weighted[p] == 1;
+    for (size_t p = 1; p <= c->nparas; p++)
+        if (c->weighted[p] == 2)
+            c->weighted[p] = !body;
 
     size_t nsent = c->t.nsent;
     c->sents = calloc(nsent ? nsent : 1, sizeof *c->sents);

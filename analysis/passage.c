@@ -2,8 +2,9 @@
  * passage: what a reporting passage changed in its canonical sentence.
  *
  * Only facts that survive translation are compared: numbers (digits and
- * number words, so "three steps" against "four" is caught) and negation (across
- * languages only an added verb negation). Names are not compared yet: rewrites swap "США" for
+ * number words, so "three steps" against "four" is caught) and negation (a
+ * word governed by a negation on one side only; across languages only an
+ * added verb negation). Names are not compared yet: rewrites swap "США" for
  * "Вашингтон" too often for a word-level check to be right. Wording differences are not
  * changes: that is what "reuse" reports.
  */
@@ -42,6 +43,49 @@ static size_t count_neg(const struct tok *t, size_t n, int min)
     return k;
 }
 
+enum { NEG_SCOPE = 3 }; /* tokens after a negation that it may govern */
+
+/* 1 when the content word at i is the first one after a negation, a few
+ * function words away at most ("will not raise": raise; "not be changed":
+ * changed). Later words of the clause are not taken as negated. */
+static int negated_at(const struct tok *t, size_t i)
+{
+    for (size_t j = i, k = 0; j-- > 0 && k < NEG_SCOPE; k++) {
+        if (t[j].sent != t[i].sent)
+            break;
+        if (t[j].neg >= NEG_WEAK)
+            return 1;
+        if (t[j].content)
+            break;
+    }
+    return 0;
+}
+
+/* How key is used in t[0..n): bit 1 plain, bit 2 negated, 0 absent. */
+static int key_use(const struct tok *t, size_t n, uint64_t key)
+{
+    int use = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].content && t[i].key == key)
+            use |= negated_at(t, i) ? 2 : 1;
+    return use;
+}
+
+/* Same language: a negation changed when a word it governs on one side
+ * appears on the other side without one. A negated word the other side
+ * does not use at all was reworded ("will not change" as "will stay the
+ * same"), which is not a misquote. 1 removed, 2 added, 0 neither. */
+static int negation_change(const struct tok *c, size_t nc, const struct tok *a, size_t na)
+{
+    for (size_t i = 0; i < nc; i++)
+        if (c[i].content && negated_at(c, i) && key_use(a, na, c[i].key) == 1)
+            return 1;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].content && negated_at(a, i) && key_use(c, nc, a[i].key) == 1)
+            return 2;
+    return 0;
+}
+
 /* Counts, years and other numbers play different parts: "14 March" in a
  * dateline is not "four measures" miscounted. */
 static int num_kind(int v)
@@ -66,14 +110,19 @@ int passage_changes(const struct tok *c, size_t nc, const struct tok *a, size_t 
         if (push(out, n, msg) < 0)
             return -1;
     }
-    /* Within one language any negation counts. Translations move some of it
-     * into words ("non-", "без", "не реже" = "at least"), so across languages
-     * only a verb negation the canonical sentence lacks entirely counts. */
-    size_t cn = count_neg(c, nc, NEG_WEAK), an = count_neg(a, na, cross ? NEG_VERB : NEG_WEAK);
-    for (size_t i = 0; i < nc && cross; i++)
+    if (!cross) {
+        int neg = negation_change(c, nc, a, na);
+        if (neg && push(out, n, neg == 1 ? "negation removed" : "negation added") < 0)
+            return -1;
+        return 0;
+    }
+    /* Translations move some negation into words ("non-", "без", "не реже" =
+     * "at least"), so across languages only a verb negation the canonical
+     * sentence lacks entirely counts. */
+    size_t cn = count_neg(c, nc, NEG_WEAK), an = count_neg(a, na, NEG_VERB);
+    for (size_t i = 0; i < nc; i++)
         cn += c[i].negpfx; /* "ненанесение" may become "не нанася" */
-    int changed = cross ? !several && cn == 0 && an > 0 : (cn == 0) != (an == 0);
-    if (changed && push(out, n, cn ? "negation removed" : "negation added") < 0)
+    if (!several && cn == 0 && an > 0 && push(out, n, "negation added") < 0)
         return -1;
     return 0;
 }

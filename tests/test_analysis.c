@@ -236,6 +236,38 @@ static void test_analysis_match_en(void **state)
     match_canon_free(c);
 }
 
+/* A title line names the text: an article repeating only the title reports
+ * nothing of it, and the body alone can reach a full score. */
+static void test_analysis_heading(void **state)
+{
+    (void)state;
+    static const char canon[] =
+        "City council approves the new tram line to the harbour\n\n"
+        "The council voted on Tuesday to build a tram line of eleven kilometres between the "
+        "central station and the harbour, with nine stops.\n\n"
+        "Construction starts in spring and the first trams will run in autumn of the "
+        "following year, the mayor said.\n";
+    static const char title_only[] =
+        "City council approves the new tram line to the harbour\n\n"
+        "Readers wrote to us about parking fees in the old town and the closed swimming pool.\n";
+    static const char body_only[] =
+        "The council voted on Tuesday to build a tram line of eleven kilometres between the "
+        "central station and the harbour, with nine stops. Construction starts in spring and "
+        "the first trams will run in autumn of the following year, the mayor said.\n";
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(match_canon_new(canon, &c, err, sizeof err), 0);
+    assert_int_equal(match_article(c, title_only, 0.30, &r, err, sizeof err), 0);
+    assert_true(r.score < 0.01);
+    assert_false(r.covers);
+    match_result_clear(&r);
+    assert_int_equal(match_article(c, body_only, 0.30, &r, err, sizeof err), 0);
+    assert_true(r.score > 0.95);
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
 static void test_analysis_match_scraped(void **state)
 {
     (void)state;
@@ -410,6 +442,36 @@ static void test_analysis_misquote_cross(void **state)
 
 /* libexttextcat decides where our own guess is weak: short Bulgarian and
  * Ukrainian text without distinctive letters. */
+/* Within one language a negation changes when the word it governs stays
+ * and loses (or gains) it; a negated phrase said another way is no change. */
+static void test_analysis_misquote_negation(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("Timetables will not change, but passengers should allow fifteen more "
+                        "minutes to reach the new departure point.\n\n"
+                        "The Authority will pay from its own reserves and will not raise harbour "
+                        "fees for local fishermen.\n\n"
+                        "Fishing boats may continue to use the inner berths of the breakwater.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *art = "Timetables will stay the same, but passengers should allow fifteen more "
+                      "minutes to reach the new departure point.\n\n"
+                      "The Authority will pay from its own reserves and will raise harbour fees "
+                      "for local fishermen.\n\n"
+                      "Fishing boats may not continue to use the inner berths of the breakwater.\n";
+    assert_int_equal(match_article(c, art, 0.30, &r, err, sizeof err), 0);
+    assert_true(r.covers);
+    check_changes(&r, 1, "");                 /* "will not change" = "will stay the same" */
+    check_changes(&r, 2, "negation removed"); /* "will not raise" -> "will raise" */
+    check_changes(&r, 3, "negation added");   /* "may continue" -> "may not continue" */
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
 static void test_analysis_langid(void **state)
 {
     (void)state;
@@ -652,11 +714,13 @@ int main(void)
         cmocka_unit_test(test_analysis_match_ru),
         cmocka_unit_test(test_analysis_match_en),
         cmocka_unit_test(test_analysis_match_scraped),
+        cmocka_unit_test(test_analysis_heading),
         cmocka_unit_test(test_analysis_json),
         cmocka_unit_test(test_analysis_match_cross),
         cmocka_unit_test(test_analysis_diff),
         cmocka_unit_test(test_analysis_garbage),
         cmocka_unit_test(test_analysis_misquote_cross),
+        cmocka_unit_test(test_analysis_misquote_negation),
         cmocka_unit_test(test_analysis_langid),
         cmocka_unit_test(test_analysis_lang_same),
     };
