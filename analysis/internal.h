@@ -86,6 +86,11 @@ struct xl_feat {
  */
 void xl_word(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules rules, int want_xkey,
              struct xl_feat *out);
+/* The cross-language key of the number v (as xl_word gives for its digits). */
+uint64_t xl_num_key(int v);
+/* 1000 or 1000000 when folded word w names that scale ("тысяч", "хиляди",
+ * "million", "млн"), else 0. */
+int xl_scale_word(const char *w, size_t n);
 
 /* Bytes of text that belong to the article body: scraped pages end with
  * share widgets, comment counters and other headlines, which start at a

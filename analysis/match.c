@@ -124,6 +124,7 @@ struct article_state {
     uint32_t *touched;
     struct window *best; /* per canonical sentence */
     uint64_t *keys;      /* scratch: distinct keys of a window */
+    unsigned char *knum; /* scratch: keys[i] is a number's */
     double *accw;        /* per canonical sentence, scratch (cross-language) */
     uint64_t *wset;      /* scratch: keys seen in the window (WSET slots) ... */
     uint32_t *wstamp;    /* ... valid where wstamp is stamp */
@@ -155,14 +156,17 @@ static size_t window_keys(struct article_state *st, uint32_t s0, uint32_t s1, ui
     st->stamp++;
     for (uint32_t t = st->sent_first[s0]; t < st->sent_first[s1 + 1]; t++) {
         const struct tok *k = &st->a->v[t];
-        if (k->content && !window_seen(st, k->key))
+        if (k->content && !window_seen(st, k->key)) {
+            st->knum[n] = k->num > 0;
             keys[n++] = k->key;
+        }
     }
     return n;
 }
 
 /* Counts, for every canonical sentence sharing a key with article sentences
- * s0..s1, how many distinct keys it shares, and keeps the best window. */
+ * s0..s1, how many distinct keys it shares, and keeps the best window.
+ * acc counts keys in its low 16 bits and shared numbers above them. */
 static void align_window(struct article_state *st, uint32_t s0, uint32_t s1)
 {
     const struct match_canon *c = st->c;
@@ -170,17 +174,20 @@ static void align_window(struct article_state *st, uint32_t s0, uint32_t s1)
     for (size_t i = 0; i < nk; i++)
         for (uint32_t h = kmap_get(&c->bykey, st->keys[i]); h != NONE; h = c->key_posts.v[h].next) {
             uint32_t s = c->key_posts.v[h].val;
-            if (st->acc[s]++ == 0)
+            if (st->acc[s] == 0)
                 st->touched[ntouched++] = s;
+            st->acc[s] += 1u + (st->knum[i] ? 1u << 16 : 0u);
         }
     for (size_t i = 0; i < ntouched; i++) {
-        uint32_t s = st->touched[i];
+        uint32_t s = st->touched[i], cnt = st->acc[s] & 0xFFFF, nums = st->acc[s] >> 16;
         /* A second sentence must bring at least three more keys to be worth it:
-         * neighbouring sentences of a rewrite share topic words. */
-        int score = (int)st->acc[s] * 2 - (int)(s1 - s0) * 5;
+         * neighbouring sentences of a rewrite share topic words. Between
+         * windows sharing as many words, the one with the same numbers
+         * reports the sentence ("180 000 doses", not "13 months"). */
+        int score = (int)cnt * 2 + (int)nums - (int)(s1 - s0) * 5;
         if (score > st->best[s].score) {
             st->best[s].score = score;
-            st->best[s].cnt = st->acc[s];
+            st->best[s].cnt = cnt;
             st->best[s].first = s0;
             st->best[s].last = s1;
         }
@@ -388,11 +395,12 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
     st.touched = malloc((ns ? ns : 1) * sizeof *st.touched);
     st.best = calloc(ns ? ns : 1, sizeof *st.best);
     st.keys = malloc(2 * SENT_MAX_TOKENS * sizeof *st.keys + sizeof *st.keys);
+    st.knum = malloc(2 * SENT_MAX_TOKENS + 1);
     st.accw = calloc(ns ? ns : 1, sizeof *st.accw);
     st.wset = malloc(WSET * sizeof *st.wset);
     st.wstamp = calloc(WSET, sizeof *st.wstamp);
     if (!marked || !aligned || !st.sent_first || !st.acc || !st.touched || !st.best || !st.keys ||
-        !st.accw || !st.wset || !st.wstamp)
+        !st.knum || !st.accw || !st.wset || !st.wstamp)
         goto oom;
 
     /* Shingles: three consecutive content keys anywhere in the article. */
@@ -518,6 +526,7 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
     free(st.touched);
     free(st.best);
     free(st.keys);
+    free(st.knum);
     free(st.accw);
     free(st.wset);
     free(st.wstamp);
@@ -532,6 +541,7 @@ oom:
     free(st.touched);
     free(st.best);
     free(st.keys);
+    free(st.knum);
     free(st.accw);
     free(st.wset);
     free(st.wstamp);

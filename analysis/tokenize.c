@@ -519,6 +519,7 @@ static int add_word(const struct tokenizer *tz, const char *text, size_t ws, siz
  */
 static int scan(const struct tokenizer *tz, const char *text, size_t len, struct toks *out,
                 uint32_t **ents, size_t *cap);
+static void number_groups(const char *text, struct toks *out);
 
 int tokenize(const struct tokenizer *tz, const char *text, size_t len, struct toks *out)
 {
@@ -561,7 +562,66 @@ int tokens_rekey(const struct tokenizer *tz, const char *text, const struct toks
             return -1;
         tok_fill(tz, e, i, k);
     }
+    number_groups(text, out);
     return 0;
+}
+
+/* 1 when text[a..b) is one thousands separator: a space (also no-break or
+ * thin), a comma, a dot or an apostrophe. */
+static int group_sep(const char *text, size_t a, size_t b)
+{
+    static const char *const seps[] = {" ",           ",", ".", "'", "\xc2\xa0", "\xe2\x80\xaf",
+                                       "\xe2\x80\x89"};
+    for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++)
+        if (b - a == strlen(seps[i]) && !memcmp(text + a, seps[i], b - a))
+            return 1;
+    return 0;
+}
+
+/* Numbers written in parts become one: "180 000", "180,000", "180.000" and
+ * "180 тысяч" are all 180000 on the first token, so that the amount meets
+ * itself across languages. Digit groups after it stop counting as words;
+ * a scale word ("тысяч", "million") stays one, as its cognates meet. */
+static void number_groups(const char *text, struct toks *out)
+{
+    for (size_t t = 0; t + 1 < out->n; t++) {
+        struct tok *k = &out->v[t];
+        if (k->num <= 0 || k->end - k->start > 3)
+            continue;
+        long v = k->num;
+        size_t j = t + 1;
+        for (; j < out->n && out->v[j].sent == k->sent && v < 1000000; j++) {
+            const struct tok *g = &out->v[j];
+            if (g->end - g->start != 3 || !group_sep(text, out->v[j - 1].end, g->start))
+                break;
+            const char *d = text + g->start;
+            if (d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
+                break;
+            v = v * 1000 + (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+        }
+        size_t groups = j; /* digit groups end here; a scale word stays a word */
+        if (j == t + 1 && j < out->n && out->v[j].sent == k->sent) {
+            char w[WORD_MAX_BYTES + 8];
+            const struct tok *g = &out->v[j];
+            long wl = fold_word(text + g->start, word_bytes(text, g->start, g->end), w, sizeof w);
+            int scale = wl > 0 ? xl_scale_word(w, (size_t)wl) : 0;
+            if (scale && v * scale < 1000000000L) {
+                v *= scale;
+                j++;
+            }
+        }
+        if (j == t + 1)
+            continue;
+        k->num = (int)v;
+        if (k->xkey)
+            k->xkey = xl_num_key((int)v);
+        for (size_t i = t + 1; i < groups; i++) {
+            out->v[i].content = 0;
+            out->v[i].num = 0;
+            out->v[i].xkey = 0;
+        }
+        t = j - 1;
+    }
 }
 
 /*
@@ -627,6 +687,7 @@ static int scan(const struct tokenizer *tz, const char *text, size_t len, struct
         i += k;
     }
     out->nsent = out->n ? sent + 1 : 0;
+    number_groups(text, out);
     return 0;
 }
 

@@ -77,12 +77,15 @@ static const char *const number_words[][24] = {
 static const char *const negations[] = {
     "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
     "never", "not",    "no",    "nicht",   "kein",   "keine",  "nie",  "pas",  "jamais",
-    "nikad", "никада", "никад", "ніяк",    "n't",    "none",   "nein", "без",  NULL};
-/* Negations of a verb ("not convinced"): a translation keeps them as words,
- * unlike "без", "no" or "kein", which often become prefixes or other words. */
+    "nikad", "никада", "никад", "ніяк",    "n't",    "none",   "nein", "без",  "bez",
+    "няма",  "нема",   "nema",  "немає",   "нету",   "without", "ohne", "sans", NULL};
+/* Negations of a verb ("not convinced"; Bulgarian and Macedonian "няма да",
+ * "нема да" = "will not"): a translation keeps them as words, unlike "без",
+ * "no" or "kein", which often become prefixes or other words. */
 static const char *const verb_negations[] = {"не",     "not",   "n't",   "nicht", "never",
                                              "никогда", "никога", "ніколи", "nije",  "није",
-                                             "jamais", "nikad", "никада", "nie",   NULL};
+                                             "jamais", "nikad", "никада", "nie",   "няма",
+                                             "нема",   "nema",  NULL};
 /* Prefixes of words that attribute speech to someone. */
 static const char *const reporting[] = {
     "заяв",     "сказа",    "сообщ",    "отмет",     "подчерк",  "написа",   "слова",
@@ -349,6 +352,41 @@ static int digits_value(const char *w, size_t n)
     return v;
 }
 
+uint64_t xl_num_key(int v)
+{
+    char d[16] = {0};
+    size_t dl = 0;
+    for (; v > 0 && dl < sizeof d; v /= 10)
+        d[dl++] = (char)('0' + v % 10);
+    return hash(d, dl, 0x23);
+}
+
+int xl_scale_word(const char *w, size_t n)
+{
+    /* Billions first: "миллиард" starts like "милл". */
+    static const char *const none[] = {"миллиард", "милиард", "мільярд", "милијард", "milijard",
+                                       "milliard", "billion", "mrd",     "млрд",     NULL};
+    static const char *const thousand[] = {"тысяч",   "тыс",   "хиляд",  "хил",   "тисяч",
+                                           "тис",     "хиљад", "hiljad", "илјад", "thousand",
+                                           "tausend", "mille", NULL};
+    static const char *const million[] = {"миллион", "милион",  "мільйон", "милијун",
+                                          "milion",  "milijun", "million", "mio",
+                                          "млн",     "mln",     NULL};
+    for (const char *const *p = none; *p; p++)
+        if (n >= strlen(*p) && !memcmp(w, *p, strlen(*p)))
+            return 0;
+    for (const char *const *p = million; *p; p++)
+        if (n >= strlen(*p) && !memcmp(w, *p, strlen(*p)))
+            return 1000000;
+    for (const char *const *p = thousand; *p; p++) {
+        size_t l = strlen(*p);
+        /* Short abbreviations only as whole words: "тис" is not "тисне". */
+        if (n >= l && !memcmp(w, *p, l) && (l >= 5 || n == l))
+            return 1000;
+    }
+    return 0;
+}
+
 /* A long word whose lexicon concept is not at its start: a compound
  * ("Cybersicherheitsabkommen") takes the concept of its last listed part. */
 static uint32_t compound_row(const struct xl_lex *l, const char *w, size_t n)
@@ -384,11 +422,7 @@ void xl_word(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules ru
     if (!want_xkey)
         return;
     if (f->num > 0) {
-        char d[16];
-        size_t dl = 0;
-        for (int v = f->num; v > 0 && dl < sizeof d; v /= 10)
-            d[dl++] = (char)('0' + v % 10);
-        f->xkey = hash(d, dl, 0x23);
+        f->xkey = xl_num_key(f->num);
         return;
     }
     if (!row && !digits && rules == XL_GERMANIC_ROMANCE && cps(w, n) >= 2 * COMPOUND_MIN_CPS)

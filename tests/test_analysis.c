@@ -472,6 +472,34 @@ static void test_analysis_misquote_negation(void **state)
     match_canon_free(c);
 }
 
+/* Amounts written in parts are one number in every language: "180 000",
+ * "180,000" and "180 тысяч" agree, "190,000" is a misquote of it. */
+static void test_analysis_number_groups(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("Министерството е осигурило 180 000 дози ваксина срещу морбили за "
+                        "децата до 12 години.\n\n"
+                        "Мобилни екипи ще посещават училищата в малките населени места.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *ru = "Министерство обеспечило 180 тысяч доз вакцины против кори для детей до 12 "
+                     "лет. Мобильные бригады будут посещать школы в малых населенных пунктах.\n";
+    assert_int_equal(match_article(c, ru, 0.30, &r, err, sizeof err), 0);
+    assert_true(r.covers);
+    check_changes(&r, 1, "");
+    match_result_clear(&r);
+    const char *en = "The ministry has secured 190,000 doses of measles vaccine for children up "
+                     "to 12 years. Mobile teams will visit schools in small towns.\n";
+    assert_int_equal(match_article(c, en, 0.30, &r, err, sizeof err), 0);
+    check_changes(&r, 1, "number 180000 -> 190000");
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
 static void test_analysis_langid(void **state)
 {
     (void)state;
@@ -721,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_analysis_garbage),
         cmocka_unit_test(test_analysis_misquote_cross),
         cmocka_unit_test(test_analysis_misquote_negation),
+        cmocka_unit_test(test_analysis_number_groups),
         cmocka_unit_test(test_analysis_langid),
         cmocka_unit_test(test_analysis_lang_same),
     };
