@@ -36,8 +36,6 @@ enum { MIN_ALIGNED_KEYS = 3 }; /* fewer shared keys is chance, not coverage */
 #define ALIGN_SHARE 0.5
 #define XALIGN_SHARE 0.40 /* cross-language: weighted share of a sentence */
 #define XMIN_KEYS 3
-#define XLONG_KEYS 5
-#define XLONG_SHARE 0.25
 /* A weaker cross-language alignment counts when other sentences of the same
  * canonical are aligned too: one weak match is chance, several are a report. */
 #define XWEAK_SHARE 0.20
@@ -242,12 +240,12 @@ static void align_window_x(struct article_state *st, uint32_t s0, uint32_t s1)
     }
 }
 
-/* Enough of the sentence, or a long sentence reported in part (an article
- * that shares five rare-enough words with one sentence reports it). */
+/* Enough of the sentence. A long sentence reported in part (five
+ * rare-enough words shared) is only weak evidence: an article on the same
+ * subject shares that much with the longest sentence of a text. */
 static int x_strong(const struct window *w)
 {
-    return w->cnt >= XMIN_KEYS &&
-           (w->ratio >= XALIGN_SHARE || (w->cnt >= XLONG_KEYS && w->ratio >= XLONG_SHARE));
+    return w->cnt >= XMIN_KEYS && w->ratio >= XALIGN_SHARE;
 }
 
 static int x_weak(const struct window *w)

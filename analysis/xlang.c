@@ -72,7 +72,9 @@ static const char *const number_words[][24] = {
     {"семь", "седем", "сім", "седам", "sedam", "seven", "sieben", "sept", NULL},
     {"восемь", "осем", "вісім", "осам", "osam", "eight", "acht", "huit", NULL},
     {"девять", "девет", "дев'ять", "devet", "nine", "neun", "neuf", NULL},
-    {"десять", "десет", "deset", "ten", "zehn", "dix", NULL},
+    {"десять", "десяти", "десет", "deset", "десяць", "ten", "zehn", "dix", NULL},
+    {"одиннадцать", "одиннадцати", "единадесет", "одинадцять", "одинадцяти", "једанаест", "jedanaest", "единаесет", "eleven", "elf", "onze", NULL},
+    {"двенадцать", "двенадцати", "дванадесет", "дванадцять", "дванадцяти", "дванаест", "dvanaest", "дванаесет", "twelve", "zwölf", "douze", NULL},
 };
 static const char *const negations[] = {
     "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
