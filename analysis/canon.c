@@ -219,6 +219,8 @@ int canon_build(const char *text, const struct an_shared *sh, struct match_canon
         cs->last = (uint32_t)t;
         if (k->content)
             c->ctok[c->nctok++] = (uint32_t)t;
+        if (k->content && k->num > 0)
+            cs->hasnum = 1;
     }
 
     if (kmap_init(&c->bykey, c->nctok) < 0 || kmap_init(&c->shingles, c->nctok) < 0 ||

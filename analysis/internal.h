@@ -43,6 +43,8 @@ struct posts {
 void kmap_free(struct kmap *m);
 int kmap_init(struct kmap *m, size_t expect); /* sized once: expect keys at most */
 uint32_t kmap_get(const struct kmap *m, uint64_t key);
+/* Whether key is in the map (also a key added without postings). */
+int kmap_has(const struct kmap *m, uint64_t key);
 /* Prepends val to key's chain (ps NULL: only records the key). -1 when full or OOM. */
 int kmap_add(struct kmap *m, struct posts *ps, uint64_t key, uint32_t val);
 /* Sets the chain head of a key already in the map (chains kept elsewhere). */
@@ -213,6 +215,7 @@ struct csent {
     uint32_t nkeys;       /* distinct content keys */
     uint32_t para;        /* paragraph holding most of its content */
     double xw;            /* summed weight of its distinct cross-language keys */
+    int hasnum;           /* holds a number (digits or a number word) */
 };
 
 struct match_canon {

@@ -66,6 +66,11 @@ uint32_t kmap_get(const struct kmap *m, uint64_t key)
     return m->keys[i] ? m->head[i] : NONE;
 }
 
+int kmap_has(const struct kmap *m, uint64_t key)
+{
+    return m->cap && m->keys[kmap_slot(m, key)] != 0;
+}
+
 int kmap_add(struct kmap *m, struct posts *ps, uint64_t key, uint32_t val)
 {
     if (!m->cap)

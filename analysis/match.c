@@ -109,6 +109,8 @@ fail:
 
 struct window {
     uint32_t cnt;         /* shared distinct keys */
+    uint32_t nums;        /* of those, numbers (cross-language) */
+    int wnum;             /* the window holds a number (cross-language) */
     uint32_t first, last; /* article sentences */
     int score;
     double ratio; /* cross-language: shared weight / the sentence's weight */
@@ -201,8 +203,10 @@ static size_t window_xkeys(struct article_state *st, uint32_t s0, uint32_t s1, u
     st->stamp++;
     for (uint32_t t = st->sent_first[s0]; t < st->sent_first[s1 + 1]; t++) {
         const struct tok *k = &st->a->v[t];
-        if (k->content && k->xkey && !window_seen(st, k->xkey))
+        if (k->content && k->xkey && !window_seen(st, k->xkey)) {
+            st->knum[n] = k->num > 0;
             keys[n++] = k->xkey;
+        }
     }
     return n;
 }
@@ -214,12 +218,15 @@ static void align_window_x(struct article_state *st, uint32_t s0, uint32_t s1)
 {
     const struct match_canon *c = st->c;
     size_t nk = window_xkeys(st, s0, s1, st->keys), ntouched = 0;
+    int wnum = 0;
     for (size_t i = 0; i < nk; i++) {
         double w = canon_x_weight(c, st->keys[i]);
+        wnum |= st->knum[i];
         for (uint32_t h = kmap_get(&c->byx, st->keys[i]); h != NONE; h = c->x_posts.v[h].next) {
             uint32_t s = c->x_posts.v[h].val;
-            if (st->acc[s]++ == 0)
+            if (st->acc[s] == 0)
                 st->touched[ntouched++] = s;
+            st->acc[s] += 1u + (st->knum[i] ? 1u << 16 : 0u);
             st->accw[s] += w;
         }
     }
@@ -231,7 +238,9 @@ static void align_window_x(struct article_state *st, uint32_t s0, uint32_t s1)
             ratio -= 0.1;
         if (ratio > st->best[s].ratio) {
             st->best[s].ratio = ratio;
-            st->best[s].cnt = st->acc[s];
+            st->best[s].cnt = st->acc[s] & 0xFFFF;
+            st->best[s].nums = st->acc[s] >> 16;
+            st->best[s].wnum = wnum;
             st->best[s].first = s0;
             st->best[s].last = s1;
         }
@@ -248,8 +257,13 @@ static int x_strong(const struct window *w)
     return w->cnt >= XMIN_KEYS && w->ratio >= XALIGN_SHARE;
 }
 
-static int x_weak(const struct window *w)
+/* A weak alignment whose numbers all differ from the sentence's ("6
+ * months to 17 years" against "13 months to 12 years") is another story on
+ * the same subject: a translation keeps numbers. */
+static int x_weak(const struct window *w, const struct csent *cs)
 {
+    if (cs->hasnum && w->wnum && !w->nums && !x_strong(w))
+        return 0;
     return w->cnt >= XMIN_KEYS && w->ratio >= XWEAK_SHARE;
 }
 
@@ -264,7 +278,7 @@ static void x_accept(const struct match_canon *c, const struct window *best, uns
     for (size_t s = 0; s < ns; s++) {
         const struct window *w = &best[s];
         ok[s] = 0;
-        if (c->sents[s].first == NONE || !x_weak(w))
+        if (c->sents[s].first == NONE || !x_weak(w, &c->sents[s]))
             continue;
         if (x_strong(w)) {
             ok[s] = 1;
@@ -279,7 +293,7 @@ static void x_accept(const struct match_canon *c, const struct window *best, uns
     if (!nweak || first == last || (nstrong == 0 && nweak <= XWEAK_CORROBORATE))
         return;
     for (size_t s = 0; s < ns; s++)
-        if (c->sents[s].first != NONE && x_weak(&best[s]))
+        if (c->sents[s].first != NONE && x_weak(&best[s], &c->sents[s]))
             ok[s] = 1;
 }
 

@@ -41,6 +41,10 @@ static const char *const stopwords[] = {
     "the", "and", "of", "to", "is", "in", "that", "it", "for", "was", "on", "with", "as", "are",
     "be", "this", "by", "not", "have", "has", "from", "at", "an", "or", "which", "there", "were",
     "will", "would", "its", "they", "their", "we", "our", "said", "also", "been", "but", "all",
+    "any", "every", "each", "some", "such", "these", "those", "other", "can", "could", "may",
+    "might", "must", "should", "shall", "than", "then", "into", "only", "very", "who", "what",
+    "when", "where", "how", "do", "does", "did", "had", "he", "she", "his", "her", "them", "you",
+    "your", "about", "if", "so",
     /* de */
     "der", "die", "und", "das", "ist", "nicht", "mit", "von", "den", "zu", "ein", "eine", "auf",
     "für", "sich", "dem", "des", "im", "auch", "es", "wird", "wurde", "sind", "bei", "nach", "aus",
@@ -368,7 +372,7 @@ static int word_facts(const struct tokenizer *tz, const char *s, size_t n, char 
     int longer = prefix_bytes(w, l, 2) < l;
     /* One- and two-letter words and listed function words carry no weight;
      * numbers do (dates, amounts). */
-    e->content = longer && kmap_get(tz->stop, e->word) == NONE;
+    e->content = longer && !kmap_has(tz->stop, e->word);
     if (!e->content && (unsigned char)w[0] >= '0' && (unsigned char)w[0] <= '9')
         e->content = 1;
     struct xl_feat f;
@@ -579,28 +583,59 @@ static int group_sep(const char *text, size_t a, size_t b)
 }
 
 /* Numbers written in parts become one: "180 000", "180,000", "180.000" and
- * "180 тысяч" are all 180000 on the first token, so that the amount meets
- * itself across languages. Digit groups after it stop counting as words;
+ * "180 тысяч" are all 180000 on the first token, "twenty-four" is 24, so
+ * that the amount meets itself across languages. Digit groups after it stop counting as words;
  * a scale word ("тысяч", "million") stays one, as its cognates meet. */
+static int digit_at(const char *text, const struct tok *k)
+{
+    return text[k->start] >= '0' && text[k->start] <= '9';
+}
+
+/* "and" between tens and units: "двадесет и четири", "dvadeset i četiri". */
+static int unit_joiner(const char *text, const struct tok *k)
+{
+    static const char *const joiners[] = {"и", "i", "і", "and", "und"};
+    for (size_t i = 0; i < sizeof joiners / sizeof joiners[0]; i++)
+        if (k->end - k->start == strlen(joiners[i]) &&
+            !memcmp(text + k->start, joiners[i], k->end - k->start))
+            return 1;
+    return 0;
+}
+
 static void number_groups(const char *text, struct toks *out)
 {
     for (size_t t = 0; t + 1 < out->n; t++) {
         struct tok *k = &out->v[t];
-        if (k->num <= 0 || k->end - k->start > 3)
+        if (k->num <= 0)
             continue;
         long v = k->num;
         size_t j = t + 1;
-        for (; j < out->n && out->v[j].sent == k->sent && v < 1000000; j++) {
-            const struct tok *g = &out->v[j];
-            if (g->end - g->start != 3 || !group_sep(text, out->v[j - 1].end, g->start))
-                break;
-            const char *d = text + g->start;
-            if (d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9')
-                break;
-            v = v * 1000 + (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+        int digits = digit_at(text, k);
+        if (digits && k->end - k->start <= 3) {
+            for (; j < out->n && out->v[j].sent == k->sent && v < 1000000; j++) {
+                const struct tok *g = &out->v[j];
+                if (g->end - g->start != 3 || !group_sep(text, out->v[j - 1].end, g->start))
+                    break;
+                const char *d = text + g->start;
+                if (d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' ||
+                    d[2] > '9')
+                    break;
+                v = v * 1000 + (d[0] - '0') * 100 + (d[1] - '0') * 10 + (d[2] - '0');
+            }
+        } else if (!digits && v >= 20 && v <= 90 && v % 10 == 0) {
+            /* Tens and units in words: "twenty-four", "двадцать четыре". */
+            size_t u = j;
+            if (u + 1 < out->n && unit_joiner(text, &out->v[u]))
+                u++;
+            const struct tok *g = &out->v[u];
+            if (u < out->n && g->sent == k->sent && g->num >= 1 && g->num <= 9 &&
+                !digit_at(text, g)) {
+                v += g->num;
+                j = u + 1;
+            }
         }
-        size_t groups = j; /* digit groups end here; a scale word stays a word */
-        if (j == t + 1 && j < out->n && out->v[j].sent == k->sent) {
+        size_t groups = j; /* parts of the number end here; a scale word stays a word */
+        if (j < out->n && out->v[j].sent == k->sent) {
             char w[WORD_MAX_BYTES + 8];
             const struct tok *g = &out->v[j];
             long wl = fold_word(text + g->start, word_bytes(text, g->start, g->end), w, sizeof w);

@@ -64,17 +64,28 @@ struct xl_lex {
 /* clang-format off */
 static const char *const number_words[][24] = {
     {"один", "одна", "одно", "едно", "един", "една", "jedan", "један", "jedna", "one", "eins", "un", "une", NULL},
-    {"два", "две", "двух", "двама", "dva", "dve", "двije", "two", "zwei", "deux", NULL},
-    {"три", "трех", "трима", "tri", "трох", "three", "drei", "trois", NULL},
+    {"два", "две", "двух", "двох", "двома", "двама", "dva", "dve", "двije", "two", "zwei", "deux", NULL},
+    {"три", "трех", "трёх", "трьох", "трима", "tri", "трох", "three", "drei", "trois", NULL},
     {"четыре", "четырех", "четири", "чотири", "чотирьох", "četiri", "cetiri", "чатыры", "four", "vier", "quatre", NULL},
     {"пять", "пяти", "пет", "п'ять", "pet", "five", "fünf", "cinq", NULL},
     {"шесть", "шест", "šest", "six", "sechs", NULL},
-    {"семь", "седем", "сім", "седам", "sedam", "seven", "sieben", "sept", NULL},
+    {"семь", "семи", "седем", "сім", "сімома", "седам", "sedam", "seven", "sieben", "sept", NULL},
     {"восемь", "осем", "вісім", "осам", "osam", "eight", "acht", "huit", NULL},
     {"девять", "девет", "дев'ять", "devet", "nine", "neun", "neuf", NULL},
     {"десять", "десяти", "десет", "deset", "десяць", "ten", "zehn", "dix", NULL},
     {"одиннадцать", "одиннадцати", "единадесет", "одинадцять", "одинадцяти", "једанаест", "jedanaest", "единаесет", "eleven", "elf", "onze", NULL},
     {"двенадцать", "двенадцати", "дванадесет", "дванадцять", "дванадцяти", "дванаест", "dvanaest", "дванаесет", "twelve", "zwölf", "douze", NULL},
+};
+/* Tens, 20 to 90: value (row + 2) * 10. Whole words, as number_words. */
+static const char *const tens_words[][16] = {
+    {"двадцать", "двадцати", "двадесет", "двадцять", "двадцяти", "dvadeset", "дваццаць", "twenty", "zwanzig", "vingt", NULL},
+    {"тридцать", "тридцати", "тридесет", "тридцять", "тридцяти", "trideset", "трыццаць", "thirty", "dreißig", "dreissig", "trente", NULL},
+    {"сорок", "сорока", "четиридесет", "четрдесет", "četrdeset", "cetrdeset", "четириесет", "сорак", "forty", "vierzig", "quarante", NULL},
+    {"пятьдесят", "пятидесяти", "петдесет", "п'ятдесят", "педесет", "pedeset", "пяцьдзясят", "fifty", "fünfzig", "cinquante", NULL},
+    {"шестьдесят", "шестидесяти", "шестдесет", "шістдесят", "шездесет", "šezdeset", "sezdeset", "шеесет", "sixty", "sechzig", "soixante", NULL},
+    {"семьдесят", "семидесяти", "седемдесет", "сімдесят", "седамдесет", "sedamdeset", "седумдесет", "seventy", "siebzig", NULL},
+    {"восемьдесят", "восьмидесяти", "осемдесет", "вісімдесят", "осамдесет", "osamdeset", "осумдесет", "eighty", "achtzig", NULL},
+    {"девяносто", "девяноста", "деветдесет", "дев'яносто", "деведесет", "devedeset", "ninety", "neunzig", NULL},
 };
 static const char *const negations[] = {
     "не",    "нет",    "ни",    "никогда", "никога", "ніколи", "ne",   "nije", "није",
@@ -132,7 +143,8 @@ static struct lex_ent *lex_slot(struct xl_lex *l, const char *w)
 int xl_lex_new(struct xl_lex **out)
 {
     size_t n = sizeof negations / sizeof negations[0] + sizeof reporting / sizeof reporting[0] +
-               sizeof number_words / sizeof number_words[0][0];
+               sizeof number_words / sizeof number_words[0][0] +
+               sizeof tens_words / sizeof tens_words[0][0];
     for (size_t r = 0; r < xl_lexicon_rows(); r++)
         for (const char *const *w = xl_lexicon_row(r); *w; w++)
             n++;
@@ -160,6 +172,9 @@ int xl_lex_new(struct xl_lex **out)
     for (size_t r = 0; r < sizeof number_words / sizeof number_words[0]; r++)
         for (const char *const *w = number_words[r]; *w; w++)
             lex_slot(l, *w)->num = (unsigned char)(r + 1);
+    for (size_t r = 0; r < sizeof tens_words / sizeof tens_words[0]; r++)
+        for (const char *const *w = tens_words[r]; *w; w++)
+            lex_slot(l, *w)->num = (unsigned char)((r + 2) * 10);
     for (const char *const *w = negations; *w; w++)
         lex_slot(l, *w)->neg = NEG_WEAK;
     for (const char *const *w = verb_negations; *w; w++)
