@@ -52,7 +52,9 @@ struct match_passage {
 
 struct match_result {
     double score;    /* 0..1: how much of the canonical text the article covers */
-    int covers;      /* score >= the threshold given to match_article */
+    int covers;      /* match_covers(result, the threshold given to match_article) */
+    int quoted;      /* QUOTE_MIN_WORDS (10) content words or more of a canonical sentence
+                      * are quoted word for word, and attributed */
     char lang[8];    /* detected language of the article */
     int *paragraphs; /* covered canonical paragraphs, ascending, 1-based */
     size_t nparagraphs;
@@ -66,8 +68,15 @@ int match_article(const struct match_canon *c, const char *article, double thres
                   struct match_result *out, char *err, size_t errsz);
 void match_result_clear(struct match_result *r);
 
+/* Whether r reports its canonical text at threshold: score >= threshold,
+ * or a short report that quotes the text (r->quoted) with at least half of
+ * it. A word-for-word, attributed quote of a whole sentence is the plainest
+ * way to report a text, and a brief that quotes one paragraph reaches only
+ * a fifth of a long statement. */
+int match_covers(const struct match_result *r, double threshold);
+
 /* The design's JSON for one result:
- * {"file","score","covers","lang","paragraphs":[...],
+ * {"file","score","covers","quoted","lang","paragraphs":[...],
  *  "passages":[{"paragraph","canonical","article","reuse","attributed","altered","changes":[...]}]}
  * file may be NULL (written as null). *json is malloc'd; caller frees. */
 int match_result_json(const struct match_result *r, const char *file, char **json);

@@ -315,7 +315,8 @@ static int candidates(struct match_index *idx, const char *lang, size_t used, co
         for (size_t id = 0; id < idx->n; id++)
             cand[n++] = (uint32_t)id;
     } else {
-        if (index_same_candidates(idx, mode, threshold, cand, &n, idx->cseen) < 0 ||
+        /* A quote covers at QUOTE_SHARE of the threshold (match_covers). */
+        if (index_same_candidates(idx, mode, QUOTE_SHARE * threshold, cand, &n, idx->cseen) < 0 ||
             (p->rules >= 0 &&
              (n = cross_candidates(idx, mode, threshold, cand, n, idx->cseen)) == (size_t)-1)) {
             memset(idx->cseen, 0, idx->scratch_n); /* OOM midway */

@@ -18,6 +18,12 @@ enum {
 #define TEXT_MAX ((size_t)16 * 1024 * 1024) /* offsets are 32-bit; larger input is cut */
 #define NONE UINT32_MAX
 
+/* A quote (match_result.quoted) repeats this many content words of a
+ * sentence in a row; it covers with QUOTE_SHARE of the threshold
+ * (match_covers). */
+enum { QUOTE_MIN_WORDS = 10 };
+#define QUOTE_SHARE 0.5
+
 /* ---- hashing and maps (kmap.c) ---- */
 
 uint64_t an_fnv(const void *p, size_t n);

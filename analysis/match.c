@@ -323,6 +323,25 @@ static int verbatim(const struct match_canon *c, const struct csent *cs, const s
     return 0;
 }
 
+/* Content words in the longest run of the canonical sentence that the
+ * article window repeats word for word: a quote within the sentence ("...,"
+ * the judge wrote, now "she wrote"). */
+static size_t quoted_run(const struct match_canon *c, const struct csent *cs, const struct toks *a,
+                         uint32_t t0, uint32_t t1)
+{
+    size_t best = 0;
+    for (uint32_t i = t0; i < t1; i++)
+        for (uint32_t j = cs->first; j <= cs->last; j++) {
+            size_t run = 0, k = 0;
+            while (i + k < t1 && j + k <= cs->last && a->v[i + k].word == c->t.v[j + k].word) {
+                run += c->t.v[j + k].content;
+                k++;
+            }
+            best = run > best ? run : best;
+        }
+    return best;
+}
+
 /* The speaker or the statement is named (a reporting verb, "according to",
  * the Kremlin) in the passage or the sentence before or after it. */
 static int attributed(const struct article_state *st, uint32_t s0, uint32_t s1)
@@ -384,6 +403,11 @@ oom:
     free(a.v);
     tokenizer_clear(&tz);
     return pw_err(err, errsz, "out of memory matching an article");
+}
+
+int match_covers(const struct match_result *r, double threshold)
+{
+    return r->score >= threshold || (r->quoted && r->score >= QUOTE_SHARE * threshold);
 }
 
 int match_tokens(const struct match_canon *c, const char *article, size_t len,
@@ -486,7 +510,6 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
         }
     }
     out->score = total ? (double)hit / (double)total : 0.0;
-    out->covers = total > 0 && out->score >= threshold;
 
     out->paragraphs = malloc((c->nparas ? c->nparas : 1) * sizeof *out->paragraphs);
     if (!out->paragraphs)
@@ -523,12 +546,14 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
         int same = !verbatim(c, cs, &a, t0, t1);
         mp->reuse = cross ? "translated" : same ? "paraphrased" : "verbatim";
         mp->attributed = attributed(&st, w->first, w->last);
+        out->quoted |= !cross && mp->attributed && quoted_run(c, cs, &a, t0, t1) >= QUOTE_MIN_WORDS;
         if (passage_changes(c->t.v + cs->first, cs->last - cs->first + 1, a.v + t0, t1 - t0, cross,
                             w->first != w->last, &mp->changes, &mp->nchanges) < 0)
             goto oom;
         mp->altered = mp->nchanges > 0;
     }
 
+    out->covers = total > 0 && match_covers(out, threshold);
     free(marked);
     free(aligned);
     free(pw);
@@ -569,8 +594,8 @@ int match_result_json(const struct match_result *r, const char *file, char **jso
     *json = NULL;
     int rc = buf_puts(&b, "{\"file\":");
     rc |= buf_json_str(&b, file);
-    rc |= buf_printf(&b, ",\"score\":%.3f,\"covers\":%s,\"lang\":", r->score,
-                     r->covers ? "true" : "false");
+    rc |= buf_printf(&b, ",\"score\":%.3f,\"covers\":%s,\"quoted\":%s,\"lang\":", r->score,
+                     r->covers ? "true" : "false", r->quoted ? "true" : "false");
     rc |= buf_json_str(&b, r->lang);
     rc |= buf_puts(&b, ",\"paragraphs\":[");
     for (size_t i = 0; i < r->nparagraphs; i++)

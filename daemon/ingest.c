@@ -103,6 +103,8 @@ static int filter_passes(const struct conf_filter *f, const char *channel, unsig
         return 0;
     if (r && f->languages && !lang_listed(f->languages, r->lang))
         return 0;
+    /* A filter's min_score is a bar on the score itself (a quote that
+     * covers below it is still held back). */
     return !(r && f->min_score >= 0 && r->score < f->min_score);
 }
 
@@ -390,7 +392,7 @@ static int analyse_result(const struct ingest_ctx *ctx, const struct ingest_cano
 {
     char *paragraphs = NULL, *json = NULL;
     int rc = -1, first = 0, active = 0, lost = 0;
-    int covers = r->score >= cn->min_score;
+    int covers = match_covers(r, cn->min_score);
     paragraphs = match_paragraph_list(r);
     if (!paragraphs || match_result_json(r, NULL, &json) < 0) {
         pw_err(err, errsz, "out of memory");

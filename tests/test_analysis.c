@@ -500,6 +500,94 @@ static void test_analysis_number_groups(void **state)
     match_canon_free(c);
 }
 
+/* Function words carry no weight: a paragraph of them adds nothing to the
+ * part of the canonical an article has to report. */
+static void test_analysis_stopwords(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(match_canon_new("Judges quashed the retention rules yesterday evening.\n\n"
+                                     "And that which there were would their these.\n",
+                                     &c, err, sizeof err),
+                     0);
+    assert_int_equal(match_article(c, "Judges quashed the retention rules yesterday evening.\n",
+                                   0.30, &r, err, sizeof err),
+                     0);
+    assert_true(r.score > 0.99);
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
+/* Tens and units in words are one number: "twenty-four" is 24, so "25"
+ * in a translation is a misquote of it and "24" is not. */
+static void test_analysis_number_words(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("The law obliges telecom operators to store the traffic data of all "
+                        "subscribers for twenty-four months.\n\n"
+                        "The court gave Parliament nine months to adopt new rules.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *ok = "Закон обязывает операторов связи хранить данные о трафике всех абонентов "
+                     "24 месяца. Суд дал парламенту девять месяцев на принятие новых правил.\n";
+    assert_int_equal(match_article(c, ok, 0.30, &r, err, sizeof err), 0);
+    check_changes(&r, 1, "");
+    match_result_clear(&r);
+    const char *bad = "Закон обязывает операторов связи хранить данные о трафике всех абонентов "
+                      "25 месяцев. Суд дал парламенту девять месяцев на принятие новых правил.\n";
+    assert_int_equal(match_article(c, bad, 0.30, &r, err, sizeof err), 0);
+    check_changes(&r, 1, "number 24 -> 25");
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
+/* A short report that quotes the text word for word, and says who said it,
+ * covers it below the threshold; the same words unattributed do not. */
+static void test_analysis_quote(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("The court declared the data retention provisions of the communications "
+                        "act unconstitutional on Thursday.\n\n"
+                        "By seven votes to two, the judges found that storing the data of every "
+                        "citizen is a disproportionate interference with private life.\n\n"
+                        "Parliament has nine months to adopt new rules for the police and the "
+                        "intelligence service.\n\n"
+                        "The case was brought by the ombudsman and by 42 members of parliament "
+                        "in March.\n\n"
+                        "\"Security matters, but a state that records everyone's contacts by "
+                        "default treats all its citizens as suspects,\" the chief justice wrote.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *brief = "\"Security matters, but a state that records everyone's contacts by "
+                        "default treats all its citizens as suspects,\" the chief justice wrote "
+                        "in the ruling on Thursday.\n\nThe ministry will study the judgment.\n";
+    assert_int_equal(match_article(c, brief, 0.30, &r, err, sizeof err), 0);
+    assert_true(r.score < 0.30);
+    assert_true(r.quoted);
+    assert_true(r.covers);
+    assert_true(match_covers(&r, 0.30));
+    assert_false(match_covers(&r, 0.60)); /* half of that is more than the quote */
+    match_result_clear(&r);
+    const char *plain = "Security matters, but a state that records everyone's contacts by default "
+                        "treats all its citizens as suspects. The ministry will study the judgment "
+                        "this week.\n";
+    assert_int_equal(match_article(c, plain, 0.30, &r, err, sizeof err), 0);
+    assert_false(r.quoted);
+    assert_false(r.covers);
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
 static void test_analysis_langid(void **state)
 {
     (void)state;
@@ -571,10 +659,11 @@ static void test_analysis_json(void **state)
     char *json = NULL;
     assert_int_equal(match_result_json(&r, "a.txt", &json), 0);
     assert_string_equal(
-        json, "{\"file\":\"a.txt\",\"score\":0.500,\"covers\":true,\"lang\":\"ru\","
-              "\"paragraphs\":[3,5],\"passages\":[{\"paragraph\":3,\"canonical\":\"Canon "
-              "\\\"text\\\"\",\"article\":\"article\\ntext\",\"reuse\":\"paraphrased\","
-              "\"attributed\":true,\"altered\":true,\"changes\":[\"number 25 -> 26\"]}]}");
+        json,
+        "{\"file\":\"a.txt\",\"score\":0.500,\"covers\":true,\"quoted\":false,\"lang\":\"ru\","
+        "\"paragraphs\":[3,5],\"passages\":[{\"paragraph\":3,\"canonical\":\"Canon "
+        "\\\"text\\\"\",\"article\":\"article\\ntext\",\"reuse\":\"paraphrased\","
+        "\"attributed\":true,\"altered\":true,\"changes\":[\"number 25 -> 26\"]}]}");
     free(json);
     char *list = match_paragraph_list(&r);
     assert_string_equal(list, "3,5");
@@ -582,8 +671,9 @@ static void test_analysis_json(void **state)
 
     struct match_result empty = {0};
     assert_int_equal(match_result_json(&empty, NULL, &json), 0);
-    assert_string_equal(json, "{\"file\":null,\"score\":0.000,\"covers\":false,\"lang\":\"\","
-                              "\"paragraphs\":[],\"passages\":[]}");
+    assert_string_equal(
+        json, "{\"file\":null,\"score\":0.000,\"covers\":false,\"quoted\":false,\"lang\":\"\","
+              "\"paragraphs\":[],\"passages\":[]}");
     free(json);
     list = match_paragraph_list(&empty);
     assert_string_equal(list, "");
@@ -750,6 +840,9 @@ int main(void)
         cmocka_unit_test(test_analysis_misquote_cross),
         cmocka_unit_test(test_analysis_misquote_negation),
         cmocka_unit_test(test_analysis_number_groups),
+        cmocka_unit_test(test_analysis_stopwords),
+        cmocka_unit_test(test_analysis_number_words),
+        cmocka_unit_test(test_analysis_quote),
         cmocka_unit_test(test_analysis_langid),
         cmocka_unit_test(test_analysis_lang_same),
     };
