@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 /* clang-format off */
-static const char *const lex_rows[][16] = {
+static const char *const lex_rows[][32] = {
     {"безопасн", "сигурност", "безпек", "безбедн", "bezbedn", "безбедност", "бяспек", "security", "sicherheit", "sécurité", "securit", NULL},
     {"соглашен", "споразум", "угод", "sporazum", "договор", "dogovor", "agreement", "abkommen", "vereinbarung", "accord", NULL},
     {"договорен", "договореност", "домовленост", "dogovorenost", "arrangement", NULL},
@@ -62,7 +62,7 @@ static const char *const lex_rows[][16] = {
     {"непрерыв", "непрекъсн", "безперерв", "непрекидн", "neprekidn", "непрекин", "бесперапын", "continuous", "uninterrupt", "ununterbroch", "continu", NULL},
     {"ядерн", "ядрен", "нуклеар", "nuklear", "ядзерн", "nuclear", "nuklear", "nucléaire", NULL},
     {"опасн", "риск", "ризик", "rizik", "небезпек", "risk", "danger", "gefahr", "risque", NULL},
-    {"уменьш", "намал", "зменш", "смањ", "smanj", "намалув", "reduc", "verringer", "réduire", "réduction", NULL},
+    {"уменьш", "намал", "зменш", "смањ", "smanj", "намалув", "сниж", "сниз", "зниж", "зниз", "sniž", "sniz", "reduc", "lower", "=cut", "=cuts", "verringer", "senk", "réduire", "réduction", "baiss", NULL},
     {"реагир", "реагиран", "реагув", "реаговањ", "reagovanj", "реагі", "respons", "respond", "reaktion", "réponse", "réagir", NULL},
     {"должност", "длъжност", "посадов", "функционер", "funkcioner", "службеник", "službenik", "official", "beamt", "responsable", NULL},
     {"чиновн", "чиновни", "чиновник", NULL},
@@ -180,12 +180,12 @@ static const char *const news_rows[][32] = {
     {"землетрясен", "земетресен", "землетрус", "земљотрес", "zemljotres", "земјотрес", "earthquake", "erdbeben", "séisme", "seisme", NULL},
     {"буря", "бури", "бурю", "олуј", "oluj", "шторм", "storm", "sturm", "tempête", "tempete", "orage", NULL},
     {"дожд", "дъжд", "дощ", "киша", "kiša", "rain", "regen", "pluie", NULL},
-    {"ущерб", "щети", "щета", "шкод", "штет", "štet", "damage", "schaden", "schäden", "dégât", "degat", "dommage", NULL},
+    {"ущерб", "щети", "щета", "шкод", "штет", "štet", "поврежд", "повреди", "повреден", "пошкодж", "оштећ", "oštеć", "oštec", "ostec", "damage", "schaden", "schäden", "beschädig", "dégât", "degat", "dommage", "endommag", NULL},
     {"спасат", "спасен", "спасява", "спасав", "spasav", "рятув", "rescue", "rettung", "retten", "secours", "sauvet", NULL},
     {"предупрежд", "попередж", "упозор", "upozor", "предупредув", "warn", "warnung", "avertiss", "alerte", NULL},
     {"чрезвычайн", "извънредн", "надзвичайн", "ванредн", "vanredn", "emergency", "notfall", "notstand", "urgence", NULL},
     {"дамб", "dam", "dams", "насып", "насип", "nasip", "embankment", "damm", "deich", "digue", NULL},
-    {"гаван", "пристан", "harbour", "harbor", "hafen", "häfen", NULL},
+    {"гаван", "пристан", "=порт", "=порта", "=порту", "=портом", "=портов", "=луке", "=luka", "=luke", "=port", "=ports", "harbour", "harbor", "hafen", "häfen", NULL},
     {"кораб", "судн", "ship", "ships", "vessel", "schiff", "navire", "bateau", NULL},
     {"мост", "bridge", "brücke", "pont", NULL},
     {"нефт", "нафт", "nafta", "oil", "erdöl", "pétrole", "petrole", NULL},
@@ -256,6 +256,15 @@ static const char *const news_rows[][32] = {
     {"спецслужб", "разузнава", "розвідк", "обавештајн", "obaveštajn", "obavestajn", "intelligence", "geheimdienst", "renseignement", NULL},
     {"тяжк", "тежк", "тешк", "tešk", "tesk", "serious", "schwer", "grave", NULL},
     {"приня", "прийня", "приет", "приема", "adopt", "verabschied", "adopter", NULL},
+    {"зерн", "зърн", "=žito", "=žita", "=žitu", "=zito", "=zita", "grain", "getreide", "céréal", "cereal", NULL},
+    {"пшениц", "pšenic", "psenic", "wheat", "weizen", "=blé", "=ble", NULL},
+    {"кукуруз", "царевиц", "kukuruz", "maize", "=corn", "=mais", "=maïs", NULL},
+    {"ремонт", "поправк", "popravk", "repair", "reparatur", "réparation", "reparation", NULL},
+    {"пошлин", "=мито", "=мита", "=митото", "царин", "carin", "duty", "duties", "tariff", "zoll", "zöll", "douane", NULL},
+    {"экспорт", "експорт", "износ", "izvoz", "извоз", "export", "exporte", "ausfuhr", NULL},
+    {"импорт", "внос", "uvoz", "увоз", "import", "einfuhr", NULL},
+    {"фермер", "земеделц", "селян", "poljoprivredn", "пољопривредн", "farmer", "landwirt", "bauer", "agricult", NULL},
+    {"урожа", "реколт", "врожа", "жетв", "žetv", "harvest", "ernte", "récolte", "recolte", NULL},
     {"январ", "януари", "січн", "јануар", "januar", "студз", "january", "janvier", NULL},
     {"феврал", "февруари", "лютог", "лютий", "фебруар", "februar", "лют", "february", "février", "fevrier", NULL},
     {"март", "березн", "березен", "mart", "сакав", "march", "märz", "maerz", "mars", NULL},

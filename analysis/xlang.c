@@ -162,12 +162,15 @@ int xl_lex_new(struct xl_lex **out)
     }
     for (size_t r = 0; r < xl_lexicon_rows(); r++)
         for (const char *const *w = xl_lexicon_row(r); *w; w++) {
-            struct lex_ent *e = lex_slot(l, *w);
+            /* "=port": the whole word only, not "portrait". */
+            int exact = **w == '=';
+            const char *word = *w + exact;
+            struct lex_ent *e = lex_slot(l, word);
             if (e->row)
                 continue; /* the first row listing a prefix keeps it */
             e->row = (uint32_t)(r + 1);
             /* Short prefixes would catch unrelated words. */
-            e->whole = cps(*w, strlen(*w)) <= 3;
+            e->whole = exact || cps(word, strlen(word)) <= 3;
         }
     for (size_t r = 0; r < sizeof number_words / sizeof number_words[0]; r++)
         for (const char *const *w = number_words[r]; *w; w++)
