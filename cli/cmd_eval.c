@@ -3,7 +3,8 @@
  *
  * Runs the matcher over a labelled evaluation set and prints one verdict per
  * case, then precision, recall and F1 overall, for same-language and
- * cross-language cases, and per language. DIR/cases.tsv lists the cases:
+ * cross-language cases, and per language, and how often the detected
+ * language is the labelled one. DIR/cases.tsv lists the cases:
  * `case<TAB>canonical<TAB>expected<TAB>lang`, paths relative to DIR,
  * expected 1 when the case reports the canonical text, # starts a comment.
  * Exit status 0 when every case ran (whatever the figures), 1 on errors.
@@ -77,9 +78,29 @@ static int read_text(const char *dir, const char *rel, struct buf *b, char *err,
     return buf_putc(b, '\0') < 0 ? pw_err(err, errsz, "out of memory") : 0;
 }
 
+/* How often the detected language is the labelled one, on the whole
+ * text and on its first 300 and 80 bytes (a headline or a teaser). */
+struct langid_tally {
+    size_t n, whole, first300, first80;
+};
+
+static int lang_of_prefix(const char *text, size_t max, const char *want)
+{
+    char head[301];
+    size_t n = strlen(text);
+    if (n > max)
+        n = max;
+    while (n > 0 && n < strlen(text) && ((unsigned char)text[n] & 0xC0) == 0x80)
+        n--; /* not in the middle of a character */
+    memcpy(head, text, n);
+    head[n] = '\0';
+    return !strcmp(text_lang(head), want);
+}
+
 /* One case line: matches it and records the verdict. -1 on errors. */
 static int eval_case(const char *dir, char *line, double threshold, struct tally *all,
-                     struct tally *langs, size_t *nlangs, struct tally *mode)
+                     struct tally *langs, size_t *nlangs, struct tally *mode,
+                     struct langid_tally *lid)
 {
     char err[512];
     char *fields[4];
@@ -112,6 +133,10 @@ static int eval_case(const char *dir, char *line, double threshold, struct tally
            fields[3], r.lang, r.score, list && *list ? list : "-");
     free(list);
     count(all, expect, got);
+    lid->n++;
+    lid->whole += !strcmp(r.lang, fields[3]);
+    lid->first300 += (size_t)lang_of_prefix(text.data, 300, fields[3]);
+    lid->first80 += (size_t)lang_of_prefix(text.data, 80, fields[3]);
     count(tally_for(langs, nlangs, fields[3]), expect, got);
     /* Same-language when the case is written in the canonical's language. */
     count(&mode[strcmp(fields[3], clang) ? 1 : 0], expect, got);
@@ -159,6 +184,7 @@ int cmd_eval(int argc, char **argv)
         return 1;
     }
     struct tally all = {"all", 0, 0, 0, 0}, langs[EVAL_LANGS], mode[2];
+    struct langid_tally lid = {0};
     size_t nlangs = 0;
     memset(mode, 0, sizeof mode);
     snprintf(mode[0].lang, sizeof mode[0].lang, "same");
@@ -169,7 +195,7 @@ int cmd_eval(int argc, char **argv)
     while (getline(&line, &cap, f) > 0) {
         if (line[0] == '#' || line[0] == '\n')
             continue;
-        if (eval_case(dir, line, threshold, &all, langs, &nlangs, mode) < 0)
+        if (eval_case(dir, line, threshold, &all, langs, &nlangs, mode, &lid) < 0)
             status = 1;
     }
     free(line);
@@ -180,5 +206,9 @@ int cmd_eval(int argc, char **argv)
     print_tally("cross", &mode[1]);
     for (size_t i = 0; i < nlangs; i++)
         print_tally(langs[i].lang, &langs[i]);
+    if (lid.n)
+        printf("\nlangid   cases=%-3zu whole=%.3f first300=%.3f first80=%.3f\n", lid.n,
+               (double)lid.whole / (double)lid.n, (double)lid.first300 / (double)lid.n,
+               (double)lid.first80 / (double)lid.n);
     return status;
 }
