@@ -82,6 +82,7 @@ struct xl_feat {
     int num;              /* value of a number or number word, else 0 */
     unsigned char neg;    /* negation: NEG_WEAK ("без", "no") or NEG_VERB ("не", "not") */
     unsigned char report; /* attributes speech ("заяви", "said", "according") */
+    unsigned char month;  /* 1..12 for a month name in any of the languages, else 0 */
 };
 
 /*
@@ -165,6 +166,7 @@ struct tok {
     int num;       /* value of a number or number word, else 0 */
     unsigned char content, neg, upper, report;
     unsigned char negpfx; /* starts like a negated word ("ненанесение", "non-") */
+    unsigned char month;  /* 1..12: a month name */
 };
 
 struct toks {

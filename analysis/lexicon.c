@@ -9,6 +9,7 @@
 #include "analysis/internal.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* clang-format off */
 static const char *const lex_rows[][32] = {
@@ -90,7 +91,6 @@ static const char *const lex_rows[][32] = {
     {"совместн", "съвместн", "спільн", "заједничк", "zajedničk", "zajednick", "заеднич", "сумесн", "joint", "jointly", "gemeinsam", "conjoint", NULL},
     {"действующ", "действащ", "чинн", "важећ", "važeć", "vazec", "важеч", "дзеюч", "existing", "current", "bestehend", "existant", NULL},
     {"аналог", "аналог", "analog", "analogy", "similar", "modell", "analogie", NULL},
-    {"май", "травн", "мај", "maj", "травен", "mai", NULL},
     {"год", "годин", "рок", "років", "роки", "року", "лет", "godin", "year", "years", "jahr", "année", "ans", NULL},
     {"неделя", "седмиц", "тижд", "недељ", "nedelj", "week", "woche", "semaine", NULL},
     {"выборы", NULL},
@@ -269,6 +269,7 @@ static const char *const news_rows[][32] = {
     {"феврал", "февруари", "лютог", "лютий", "фебруар", "februar", "лют", "february", "février", "fevrier", NULL},
     {"март", "березн", "березен", "mart", "сакав", "march", "märz", "maerz", "mars", NULL},
     {"апрел", "април", "квітн", "april", "красавік", "красавіка", "avril", NULL},
+    {"май", "мая", "маю", "травн", "травен", "мај", "маја", "maj", "maja", "mai", NULL},
     {"июн", "июня", "июнь", "юни", "червн", "јун", "јуни", "jun", "juni", "чэрв", "june", "juin", NULL},
     {"июл", "июля", "июль", "юли", "липн", "јул", "јули", "jul", "juli", "ліпен", "ліпеня", "july", "juillet", NULL},
     {"август", "серпн", "avgust", "жнів", "august", "août", "aout", NULL},
@@ -283,6 +284,13 @@ enum {
     N_LEX = sizeof lex_rows / sizeof lex_rows[0],
     N_NEWS = sizeof news_rows / sizeof news_rows[0]
 };
+
+unsigned xl_lexicon_month(uint32_t row)
+{
+    /* The twelve month rows close news_rows, January to December. */
+    size_t first = N_LEX + N_NEWS - 12;
+    return row > first && row <= N_LEX + N_NEWS ? (unsigned)(row - first) : 0;
+}
 
 size_t xl_lexicon_rows(void)
 {

@@ -2,11 +2,12 @@
  * passage: what a reporting passage changed in its canonical sentence.
  *
  * Only facts that survive translation are compared: numbers (digits and
- * number words, so "three steps" against "four" is caught) and negation (a
- * word governed by a negation on one side only; across languages only an
- * added verb negation). Names are not compared yet: rewrites swap "США" for
- * "Вашингтон" too often for a word-level check to be right. Wording differences are not
- * changes: that is what "reuse" reports.
+ * number words, so "three steps" against "four" is caught), month names (a
+ * date moved) and negation (a word governed by a negation on one side only;
+ * across languages only an added verb negation). Names are not compared
+ * yet: rewrites swap "США" for "Вашингтон" too often for a word-level check
+ * to be right. Wording differences are not changes: that is what "reuse"
+ * reports.
  */
 #include "analysis/internal.h"
 
@@ -86,6 +87,36 @@ static int negation_change(const struct tok *c, size_t nc, const struct tok *a, 
     return 0;
 }
 
+static int has_month(const struct tok *t, size_t n, int m)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].month == m)
+            return 1;
+    return 0;
+}
+
+/* A month the canonical names and the passage replaced by another one: a
+ * date moved ("1 July" reported as "1 August"). */
+static int month_change(const struct tok *c, size_t nc, const struct tok *a, size_t na, char ***out,
+                        size_t *n)
+{
+    static const char *const names[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    int lost = 0, added = 0;
+    for (size_t i = 0; i < nc && !lost; i++)
+        if (c[i].month && !has_month(a, na, c[i].month))
+            lost = c[i].month;
+    for (size_t i = 0; i < na && !added; i++)
+        if (a[i].month && !has_month(c, nc, a[i].month))
+            added = a[i].month;
+    if (!lost || !added)
+        return 0;
+    char msg[64];
+    snprintf(msg, sizeof msg, "month %s -> %s", names[lost - 1], names[added - 1]);
+    return push(out, n, msg);
+}
+
 /* Counts, years and other numbers play different parts: "14 March" in a
  * dateline is not "four measures" miscounted. */
 static int num_kind(int v)
@@ -110,6 +141,8 @@ int passage_changes(const struct tok *c, size_t nc, const struct tok *a, size_t 
         if (push(out, n, msg) < 0)
             return -1;
     }
+    if (month_change(c, nc, a, na, out, n) < 0)
+        return -1;
     if (!cross) {
         int neg = negation_change(c, nc, a, na);
         if (neg && push(out, n, neg == 1 ? "negation removed" : "negation added") < 0)

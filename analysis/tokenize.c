@@ -243,7 +243,7 @@ struct wc_ent {
     uint32_t off, len; /* its bytes in the arena */
     int num;
     unsigned char empty; /* folds to nothing: no token */
-    unsigned char content, neg, report, negpfx, upper;
+    unsigned char content, neg, report, negpfx, upper, month;
     unsigned char script;       /* of its folded first letter: 0 Cyrillic, 1 Latin, 2 other */
     unsigned char nkeys, xdone; /* xdone: a bit per rules in xkey */
 };
@@ -385,6 +385,7 @@ static int word_facts(const struct tokenizer *tz, const char *s, size_t n, char 
     e->num = f.num;
     e->neg = f.neg;
     e->report = f.report;
+    e->month = f.month;
     e->negpfx = (unsigned char)negated_prefix(w, l);
     int32_t orig = 0;
     decode((const unsigned char *)s, n, &orig);
@@ -463,6 +464,7 @@ static void tok_fill(const struct tokenizer *tz, const struct wc_ent *e, int i, 
     k->xkey = tz->want_xkey && e->content ? e->xkey[tz->rules] : 0;
     k->negpfx = e->negpfx;
     k->upper = e->upper;
+    k->month = e->month;
 }
 
 /* ents (when not NULL) receives the cache entry of the token added. */

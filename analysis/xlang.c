@@ -19,6 +19,7 @@
 #include <utf8proc.h>
 
 size_t xl_lexicon_rows(void);
+unsigned xl_lexicon_month(uint32_t row); /* row is 1-based, as lex_ent.row */
 const char *const *xl_lexicon_row(size_t i);
 
 enum { SKEL_MAX = 4, LEX_MAX_CPS = 20, COMPOUND_MIN_CPS = 4 };
@@ -439,6 +440,7 @@ void xl_word(const struct xl_lex *lex, const char *w, size_t n, enum xl_rules ru
         f->num = digits_value(w, n);
     else
         row = lex_scan(lex, w, n, f);
+    f->month = (unsigned char)xl_lexicon_month(row);
     if (!want_xkey)
         return;
     if (f->num > 0) {

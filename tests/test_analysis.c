@@ -588,6 +588,35 @@ static void test_analysis_quote(void **state)
     match_canon_free(c);
 }
 
+/* A date moved to another month is a misquote, in any language. */
+static void test_analysis_month(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("Правительство решило с 1 июля возобновить экспорт пшеницы и кукурузы "
+                        "через морской порт Светлогорск.\n\n"
+                        "До конца года планируется экспортировать не менее 4 миллионов тонн.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *bg = "Правителството реши от 1 август да възобнови износа на пшеница и царевица "
+                     "през пристанището на Светлогорск. До края на годината се планира износ на "
+                     "поне 4 милиона тона.\n";
+    assert_int_equal(match_article(c, bg, 0.30, &r, err, sizeof err), 0);
+    assert_true(r.covers);
+    check_changes(&r, 1, "month July -> August");
+    check_changes(&r, 2, "");
+    match_result_clear(&r);
+    const char *ru = "Правительство решило с 1 июля возобновить экспорт пшеницы через порт "
+                     "Светлогорск.\n";
+    assert_int_equal(match_article(c, ru, 0.30, &r, err, sizeof err), 0);
+    check_changes(&r, 1, "");
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
 static void test_analysis_langid(void **state)
 {
     (void)state;
@@ -843,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_analysis_stopwords),
         cmocka_unit_test(test_analysis_number_words),
         cmocka_unit_test(test_analysis_quote),
+        cmocka_unit_test(test_analysis_month),
         cmocka_unit_test(test_analysis_langid),
         cmocka_unit_test(test_analysis_lang_same),
     };
