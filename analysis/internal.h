@@ -261,11 +261,12 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len, c
                  int cross, double threshold, struct match_result *out, char *err, size_t errsz);
 
 /* What changed between a canonical sentence c[0..nc) and the article's
- * passage a[0..na): numbers and negation. cross: the passage is a
- * translation; several: it spans more than one article sentence (negation
- * across languages is then not compared). Appends malloc'd descriptions to
- * *out (n entries). -1 on OOM. */
-int passage_changes(const struct tok *c, size_t nc, const struct tok *a, size_t na, int cross,
-                    int several, char ***out, size_t *n);
+ * passage a[0..na): numbers, months, names and negation. ctext and atext
+ * are the texts the tokens point into (names are quoted from them). cross:
+ * the passage is a translation; several: it spans more than one article
+ * sentence (negation across languages is then not compared). Appends
+ * malloc'd descriptions to *out (n entries). -1 on OOM. */
+int passage_changes(const char *ctext, const struct tok *c, size_t nc, const char *atext,
+                    const struct tok *a, size_t na, int cross, int several, char ***out, size_t *n);
 
 #endif

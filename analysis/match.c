@@ -547,8 +547,9 @@ int match_tokens(const struct match_canon *c, const char *article, size_t len,
         mp->reuse = cross ? "translated" : same ? "paraphrased" : "verbatim";
         mp->attributed = attributed(&st, w->first, w->last);
         out->quoted |= !cross && mp->attributed && quoted_run(c, cs, &a, t0, t1) >= QUOTE_MIN_WORDS;
-        if (passage_changes(c->t.v + cs->first, cs->last - cs->first + 1, a.v + t0, t1 - t0, cross,
-                            w->first != w->last, &mp->changes, &mp->nchanges) < 0)
+        if (passage_changes(c->text, c->t.v + cs->first, cs->last - cs->first + 1, article,
+                            a.v + t0, t1 - t0, cross, w->first != w->last, &mp->changes,
+                            &mp->nchanges) < 0)
             goto oom;
         mp->altered = mp->nchanges > 0;
     }

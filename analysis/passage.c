@@ -3,14 +3,16 @@
  *
  * Only facts that survive translation are compared: numbers (digits and
  * number words, so "three steps" against "four" is caught), month names (a
- * date moved) and negation (a word governed by a negation on one side only;
+ * date moved), names within one language (one swapped for another in the
+ * same words) and negation (a word governed by a negation on one side only;
  * across languages only an added verb negation). Names are not compared
- * yet: rewrites swap "США" for "Вашингтон" too often for a word-level check
- * to be right. Wording differences are not changes: that is what "reuse"
- * reports.
+ * across languages: translations swap "США" for "Вашингтон" too often for a
+ * word-level check to be right. Wording differences are not changes: that
+ * is what "reuse" reports.
  */
 #include "analysis/internal.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +126,44 @@ static int num_kind(int v)
     return v <= 12 ? 0 : v >= 1000 && v <= 2999 ? 1 : 2;
 }
 
-int passage_changes(const struct tok *c, size_t nc, const struct tok *a, size_t na, int cross,
-                    int several, char ***out, size_t *n)
+static int has_word(const struct tok *t, size_t n, uint64_t word)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t[i].word == word)
+            return 1;
+    return 0;
+}
+
+/* A name swapped for another in the same words: "Irena Molnar wrote" as
+ * "Irena Novak wrote". Only a capitalised word, not the first of its
+ * sentence, replaced where both neighbours are the canonical's: an article
+ * that names other people elsewhere, or says "she", changes nothing. */
+static int name_change(const char *ctext, const struct tok *c, size_t nc, const char *atext,
+                       const struct tok *a, size_t na, char ***out, size_t *n)
+{
+    for (size_t i = 1; i < nc; i++) {
+        if (!c[i].upper || !c[i].content || c[i].num || c[i].month || c[i - 1].sent != c[i].sent ||
+            has_word(a, na, c[i].word))
+            continue;
+        for (size_t j = 1; j < na; j++) {
+            int right_c = i + 1 < nc && c[i + 1].sent == c[i].sent;
+            if (!a[j].upper || !a[j].content || a[j].num || a[j].month ||
+                a[j - 1].word != c[i - 1].word || has_word(c, nc, a[j].word))
+                continue;
+            if (right_c && (j + 1 >= na || a[j + 1].word != c[i + 1].word))
+                continue;
+            char msg[160];
+            int cl = (int)(c[i].end - c[i].start), al = (int)(a[j].end - a[j].start);
+            snprintf(msg, sizeof msg, "name %.*s -> %.*s", cl > 60 ? 60 : cl, ctext + c[i].start,
+                     al > 60 ? 60 : al, atext + a[j].start);
+            return push(out, n, msg);
+        }
+    }
+    return 0;
+}
+
+int passage_changes(const char *ctext, const struct tok *c, size_t nc, const char *atext,
+                    const struct tok *a, size_t na, int cross, int several, char ***out, size_t *n)
 {
     /* A number the canonical has and the article replaced by another one. */
     int lost = 0, added = 0;
@@ -144,6 +182,8 @@ int passage_changes(const struct tok *c, size_t nc, const struct tok *a, size_t 
     if (month_change(c, nc, a, na, out, n) < 0)
         return -1;
     if (!cross) {
+        if (name_change(ctext, c, nc, atext, a, na, out, n) < 0)
+            return -1;
         int neg = negation_change(c, nc, a, na);
         if (neg && push(out, n, neg == 1 ? "negation removed" : "negation added") < 0)
             return -1;

@@ -617,6 +617,38 @@ static void test_analysis_month(void **state)
     match_canon_free(c);
 }
 
+/* A name swapped for another in the same words is a misquote; a pronoun
+ * for the name, or other people named elsewhere, is not. */
+static void test_analysis_name(void **state)
+{
+    (void)state;
+    char err[256];
+    struct match_canon *c = NULL;
+    struct match_result r;
+    assert_int_equal(
+        match_canon_new("The case was brought by the ombudsman Teodor Vasko and by 42 members of "
+                        "parliament in March.\n\n"
+                        "Chief Justice Irena Molnar wrote the opinion for the majority of the "
+                        "court on Thursday.\n",
+                        &c, err, sizeof err),
+        0);
+    const char *swapped = "The case was brought by the ombudsman Teodor Vasko and by 42 members of "
+                          "parliament in March.\n\nChief Justice Irena Novak wrote the opinion for "
+                          "the majority of the court on Thursday.\n";
+    assert_int_equal(match_article(c, swapped, 0.30, &r, err, sizeof err), 0);
+    check_changes(&r, 1, "");
+    check_changes(&r, 2, "name Molnar -> Novak");
+    match_result_clear(&r);
+    const char *reworded =
+        "The case was brought by the ombudsman Teodor Vasko and by 42 members of "
+        "parliament in March, Reuters reported.\n\nShe wrote the opinion for the "
+        "majority of the court on Thursday, Chief Justice Molnar's office said.\n";
+    assert_int_equal(match_article(c, reworded, 0.30, &r, err, sizeof err), 0);
+    check_changes(&r, 1, "");
+    match_result_clear(&r);
+    match_canon_free(c);
+}
+
 static void test_analysis_langid(void **state)
 {
     (void)state;
@@ -873,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_analysis_number_words),
         cmocka_unit_test(test_analysis_quote),
         cmocka_unit_test(test_analysis_month),
+        cmocka_unit_test(test_analysis_name),
         cmocka_unit_test(test_analysis_langid),
         cmocka_unit_test(test_analysis_lang_same),
     };
