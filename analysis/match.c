@@ -36,6 +36,8 @@ enum { MIN_ALIGNED_KEYS = 3 }; /* fewer shared keys is chance, not coverage */
 #define ALIGN_SHARE 0.5
 #define XALIGN_SHARE 0.40 /* cross-language: weighted share of a sentence */
 #define XMIN_KEYS 3
+#define XLONG_KEYS 5
+#define XLONG_SHARE 0.25
 /* A weaker cross-language alignment counts when other sentences of the same
  * canonical are aligned too: one weak match is chance, several are a report. */
 #define XWEAK_SHARE 0.20
@@ -249,20 +251,32 @@ static void align_window_x(struct article_state *st, uint32_t s0, uint32_t s1)
     }
 }
 
-/* Enough of the sentence. A long sentence reported in part (five
- * rare-enough words shared) is only weak evidence: an article on the same
- * subject shares that much with the longest sentence of a text. */
+/* Numbers on both sides and none shared: "6 months to 17 years" against
+ * "13 months to 12 years" is another story on the same subject, since a
+ * translation keeps numbers. */
+static int x_numbers_differ(const struct window *w, const struct csent *cs)
+{
+    return cs->hasnum && w->wnum && !w->nums;
+}
+
+/* Enough of the sentence. */
 static int x_strong(const struct window *w)
 {
     return w->cnt >= XMIN_KEYS && w->ratio >= XALIGN_SHARE;
 }
 
-/* A weak alignment whose numbers all differ from the sentence's ("6
- * months to 17 years" against "13 months to 12 years") is another story on
- * the same subject: a translation keeps numbers. */
+/* A long sentence reported in part: five rare-enough words shared. Alone it
+ * is weak evidence (a same-subject article shares that much with the longest
+ * sentence of a text); it corroborates other alignments as a strong one. */
+static int x_long(const struct window *w, const struct csent *cs)
+{
+    return !x_strong(w) && w->cnt >= XLONG_KEYS && w->ratio >= XLONG_SHARE &&
+           !x_numbers_differ(w, cs);
+}
+
 static int x_weak(const struct window *w, const struct csent *cs)
 {
-    if (cs->hasnum && w->wnum && !w->nums && !x_strong(w))
+    if (!x_strong(w) && x_numbers_differ(w, cs))
         return 0;
     return w->cnt >= XMIN_KEYS && w->ratio >= XWEAK_SHARE;
 }
@@ -273,7 +287,7 @@ static int x_weak(const struct window *w, const struct csent *cs)
  * a few words with one sentence, a report with several). */
 static void x_accept(const struct match_canon *c, const struct window *best, unsigned char *ok)
 {
-    size_t ns = c->t.nsent, nstrong = 0, nweak = 0;
+    size_t ns = c->t.nsent, nstrong = 0, nlong = 0, nweak = 0;
     uint32_t first = NONE, last = 0;
     for (size_t s = 0; s < ns; s++) {
         const struct window *w = &best[s];
@@ -285,12 +299,16 @@ static void x_accept(const struct match_canon *c, const struct window *best, uns
             nstrong++;
         } else {
             nweak++;
+            nlong += (size_t)x_long(w, &c->sents[s]);
         }
         first = w->first < first ? w->first : first;
         last = w->last > last ? w->last : last;
     }
-    /* All from one article sentence: a lead that names the topic. */
-    if (!nweak || first == last || (nstrong == 0 && nweak <= XWEAK_CORROBORATE))
+    /* All from one article sentence: a lead that names the topic. A long
+     * partial alignment corroborates the others as a strong one does, but
+     * needs one of them. */
+    if (!nweak || first == last ||
+        (nstrong == 0 && (nlong == 0 || nweak < 2) && nweak <= XWEAK_CORROBORATE))
         return;
     for (size_t s = 0; s < ns; s++)
         if (c->sents[s].first != NONE && x_weak(&best[s], &c->sents[s]))
