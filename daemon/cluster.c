@@ -11,9 +11,9 @@
 #include "daemon/log.h"
 #include "store/store.h"
 
-/* Claims are cheap (one UPDATE), so a short tick keeps feeds close to
- * their due time; a full batch means more are due, so the next comes
- * sooner. */
+/* Claims are cheap (a few statements), so a short tick keeps feeds close
+ * to their due time; a full batch means more are due, so the next comes
+ * sooner, and as soon as a poll ends and frees room. */
 #define CLAIM_TICK_MS 1000
 #define CLAIM_AGAIN_MS 100
 
@@ -24,6 +24,9 @@ struct cluster {
     int lease;
     struct cluster_hooks hooks;
     struct event *ev_claim, *ev_beat;
+    int more;      /* the last claim filled the room: more feeds are likely due */
+    int last_room; /* what that claim asked for */
+    int soon;      /* a claim is armed for the next loop turn */
 };
 
 static void arm(struct event *ev, long ms)
@@ -52,11 +55,14 @@ static void on_claim_tick(evutil_socket_t fd, short what, void *arg)
     char err[512];
     (void)fd;
     (void)what;
+    c->soon = 0;
     int room = c->hooks.room(c->hooks.arg);
     if (room > 0 && store_feeds_claim(c->st, c->node, time(NULL), c->lease, room, on_claim, &cc,
                                       err, sizeof err) < 0)
         log_warnx("node %s: claiming feeds: %s", c->node, err);
-    arm(c->ev_claim, room > 0 && cc.n == room ? CLAIM_AGAIN_MS : CLAIM_TICK_MS);
+    c->more = room > 0 && cc.n == room;
+    c->last_room = room;
+    arm(c->ev_claim, c->more ? CLAIM_AGAIN_MS : CLAIM_TICK_MS);
 }
 
 static void beat(struct cluster *c)
@@ -123,6 +129,26 @@ void cluster_release(struct cluster *c, int64_t feed_id)
     char err[512];
     if (store_feed_release(c->st, feed_id, c->node, err, sizeof err) < 0)
         log_warnx("node %s: releasing feed %lld: %s", c->node, (long long)feed_id, err);
+    /* more are due: claim again once half the room is free (claims come
+     * in batches, not one per poll) */
+    if (c->more && !c->soon && c->hooks.room(c->hooks.arg) * 2 >= c->last_room) {
+        c->soon = 1;
+        arm(c->ev_claim, 0);
+    }
+}
+
+int cluster_budget(struct cluster *c, int per_host, long gap_ms, char *err, size_t errsz)
+{
+    return store_hosts_budget(c->st, per_host, gap_ms, err, errsz);
+}
+
+void cluster_stop(struct cluster *c, const char *keep_channel)
+{
+    char err[512];
+    if (store_node_release(c->st, c->node, keep_channel, err, sizeof err) < 0)
+        log_warnx("node %s: releasing its leases: %s (they expire on their own)", c->node, err);
+    else
+        log_info("node %s: leases released", c->node);
 }
 
 const char *cluster_node(const struct cluster *c)

@@ -36,6 +36,14 @@ int cluster_new(struct event_base *base, struct store *st, const char *node, int
 int cluster_start(struct cluster *c, char *err, size_t errsz);
 /* Ends the lease on a feed whose poll (and next_due) is recorded. */
 void cluster_release(struct cluster *c, int64_t feed_id);
+/* Per-host politeness over all nodes: claims keep at most per_host feeds
+ * of one host leased and start on one host at least gap_ms apart (see
+ * store_hosts_budget). Call again on reload. */
+int cluster_budget(struct cluster *c, int per_host, long gap_ms, char *err, size_t errsz);
+/* A clean stop (the loop has ended, no poll will be recorded any more):
+ * hands the node's feed leases and delivery claims back at once, except
+ * the claims of keep_channel (NULL: none), whose message may be in flight. */
+void cluster_stop(struct cluster *c, const char *keep_channel);
 const char *cluster_node(const struct cluster *c);
 void cluster_free(struct cluster *c);
 

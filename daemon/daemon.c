@@ -1,6 +1,9 @@
 #include "daemon/daemon.h"
 
 #include <event2/event.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +76,7 @@ struct daemon {
     unsigned int rng;
     int leased;              /* server database, not --once: feeds come by claims */
     struct cluster *cluster; /* when leased */
+    size_t polls;            /* since the last memory_cycle() */
 };
 
 static void canons_free(struct canon_set *c)
@@ -400,6 +404,27 @@ static void pages_done(void *arg)
     maybe_finish_once(d);
 }
 
+/* Once per cycle (as many polls as feeds): the process's memory at
+ * LOG_DEBUG, so that a long run shows where memory goes (the soak reads it). */
+static void memory_cycle(struct daemon *d)
+{
+    if (++d->polls < d->nfeeds)
+        return;
+    d->polls = 0;
+    struct store_memory sm;
+    store_memory(d->store, &sm);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+    struct mallinfo2 mi = mallinfo2();
+    log_debug("memory: heap %zu kB in use, %zu kB free, %zu kB mapped; sqlite %lld kB, page "
+              "cache %lld kB",
+              mi.uordblks / 1024, mi.fordblks / 1024, mi.hblkhd / 1024, (long long)(sm.used / 1024),
+              (long long)(sm.cache / 1024));
+#else
+    log_debug("memory: sqlite %lld kB, page cache %lld kB", (long long)(sm.used / 1024),
+              (long long)(sm.cache / 1024));
+#endif
+}
+
 static void on_fetched(const struct fetch_result *res, void *arg)
 {
     struct feed_run *f = arg;
@@ -409,6 +434,7 @@ static void on_fetched(const struct fetch_result *res, void *arg)
     int delay = handle_result(d, f, res);
     pages_kick(d->pages);
     deliver(d);
+    memory_cycle(d);
     if (d->once)
         maybe_finish_once(d);
     else if (d->cluster)
@@ -562,6 +588,9 @@ int daemon_reload(struct daemon *d)
     }
     canons_free(d->canons);
     d->canons = canons;
+    if (d->cluster &&
+        cluster_budget(d->cluster, conf->per_host, conf->host_gap_ms, err, sizeof err) < 0)
+        log_warnx("reload: %s", err);
     log_set_level(log_priority_of(conf->log_level));
     conf_free(d->conf);
     d->conf = conf;
@@ -609,10 +638,11 @@ static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 static int cluster_room(void *arg)
 {
     struct daemon *d = arg;
-    /* Twice the transfers that can run: enough queued to keep them busy,
-     * few enough that every claimed poll ends well inside its lease. */
-    size_t cap = (size_t)d->conf->concurrency * 2;
-    return d->busy < cap ? (int)(cap - d->busy) : 0;
+    /* Only what can start now: the database spaces the starts on a host
+     * by claims, so a claimed feed must not wait in the local queue (a
+     * poll ending claims again at once, see cluster_release). */
+    size_t cap = (size_t)d->conf->concurrency, out = fetch_pending(d->fetch);
+    return out < cap ? (int)(cap - out) : 0;
 }
 
 static void cluster_claimed(int64_t feed_id, void *arg)
@@ -683,9 +713,12 @@ int daemon_new(struct conf *conf, const struct daemon_opts *opts, struct daemon 
     if (feeds_apply(d, conf, err, errsz) < 0)
         goto fail;
     struct cluster_hooks ch = {cluster_room, cluster_claimed, d};
-    if (d->leased && (cluster_new(d->base, d->store, conf->node, conf->lease, &ch, &d->cluster, err,
-                                  errsz) < 0 ||
-                      store_claim_as(d->store, cluster_node(d->cluster), err, errsz) < 0))
+    if (d->leased &&
+        cluster_new(d->base, d->store, conf->node, conf->lease, &ch, &d->cluster, err, errsz) < 0)
+        goto fail;
+    if (d->cluster &&
+        (store_claim_as(d->store, cluster_node(d->cluster), err, errsz) < 0 ||
+         cluster_budget(d->cluster, conf->per_host, conf->host_gap_ms, err, errsz) < 0))
         goto fail;
     d->ev_term = evsignal_new(d->base, SIGTERM, on_signal, d);
     d->ev_int = evsignal_new(d->base, SIGINT, on_signal, d);
@@ -734,6 +767,12 @@ int daemon_run(struct daemon *d, char *err, size_t errsz)
              (d->canons ? d->canons->n : 0), d->conf->database);
     if (event_base_dispatch(d->base) < 0)
         return pw_err(err, errsz, "event loop failed");
+    /* Stopped by a signal: polls in flight are abandoned, so their feeds
+     * (still due) and this node's undelivered alerts go to the other
+     * nodes now rather than when the leases expire; an email being sent
+     * keeps its claim (it may reach the server after all). */
+    if (d->cluster)
+        cluster_stop(d->cluster, alert_mailer_busy(d->mailer) ? ALERT_CHANNEL_EMAIL : NULL);
     return 0;
 }
 

@@ -38,6 +38,7 @@ static inline int64_t store_text_hash(const char *s, size_t len)
 /* ---- SQLite (store.c): path is a file name or a file: URI ---- */
 int sqlite_store_open(const char *path, struct sqlite_store **out, char *err, size_t errsz);
 void sqlite_store_close(struct sqlite_store *st);
+void sqlite_store_memory(struct sqlite_store *st, struct store_memory *out);
 int sqlite_store_begin(struct sqlite_store *st, char *err, size_t errsz);
 int sqlite_store_commit(struct sqlite_store *st, char *err, size_t errsz);
 void sqlite_store_rollback(struct sqlite_store *st);
@@ -130,6 +131,9 @@ int pg_store_feed_release(struct pg_store *st, int64_t feed_id, const char *node
 int pg_store_node_heartbeat(struct pg_store *st, const char *node, time_t now, char *err,
                             size_t errsz);
 int pg_store_claim_as(struct pg_store *st, const char *node, char *err, size_t errsz);
+int pg_store_hosts_budget(struct pg_store *st, int per_host, long gap_ms, char *err, size_t errsz);
+int pg_store_node_release(struct pg_store *st, const char *node, const char *keep_channel,
+                          char *err, size_t errsz);
 int pg_store_list_nodes(struct pg_store *st, time_t now, store_node_cb cb, void *arg, char *err,
                         size_t errsz);
 int pg_store_begin(struct pg_store *st, char *err, size_t errsz);

@@ -73,6 +73,13 @@ enum pg_stmt {
     P_NODE_HEARTBEAT,
     P_NODES_LIST,
     P_DELIVERY_CLAIM, /* migration 3 */
+    P_HOST_ADD,       /* per-host budget across nodes (migration 4) */
+    P_HOSTS_READY,
+    P_FEEDS_CLAIM_HOSTS,
+    P_HOSTS_STARTED,
+    P_FEEDS_CLAIM_NOHOST,
+    P_NODE_RELEASE_FEEDS, /* a node stopping cleanly */
+    P_NODE_RELEASE_DELIVERIES,
     P__N
 };
 
@@ -89,9 +96,16 @@ extern const int pg_n_migrations;
 
 struct pg_store {
     PGconn *conn;
-    int in_tx;  /* inside store_begin .. commit/rollback: never reconnect */
-    char *node; /* store_claim_as: deliveries read are claimed for it; NULL: plain reads */
+    int in_tx;        /* inside store_begin .. commit/rollback: never reconnect */
+    char *node;       /* store_claim_as: deliveries read are claimed for it; NULL: plain reads */
+    int per_host;     /* store_hosts_budget: leases per host over all nodes; 0: no budget */
+    long host_gap_ms; /* and the gap between two claims on one host */
 };
+
+/* The politeness key of a feed URL, as the fetch client queues by it:
+ * "host:port" in lower case (default ports filled in). 0 with out filled,
+ * or -1 when the URL has no host (file:, not a URL) or it does not fit. */
+int pg_url_host(const char *url, char *out, size_t outsz);
 
 /* Parameters of one statement, as text. Numbers are formatted into num[];
  * text that is not valid UTF-8 is replaced by a cleaned copy in owned[]

@@ -23,6 +23,14 @@ void store_close(struct store *st); /* accepts NULL */
  * rather than a file, else 0. */
 int store_is_server(const char *database);
 
+/* Memory the database library holds in this process, in bytes; -1 where
+ * the backend cannot tell (PostgreSQL: the server holds it). */
+struct store_memory {
+    int64_t used;  /* all the library has allocated (SQLite: sqlite3_memory_used) */
+    int64_t cache; /* of which this connection's page cache */
+};
+void store_memory(struct store *st, struct store_memory *out);
+
 /* Writers group their work in one transaction: BEGIN IMMEDIATE ... COMMIT. */
 int store_begin(struct store *st, char *err, size_t errsz);
 int store_commit(struct store *st, char *err, size_t errsz);
@@ -389,6 +397,23 @@ int store_node_heartbeat(struct store *st, const char *node, time_t now, char *e
  * SQLite (one node): no-op. */
 #define STORE_DELIVERY_LEASE 300
 int store_claim_as(struct store *st, const char *node, char *err, size_t errsz);
+
+/* Per-host politeness across nodes. After this call store_feeds_claim
+ * hands out feeds of one host (the "host:port" of the URL polled, as the
+ * fetch client queues by it) only while, over all nodes, fewer than
+ * per_host of that host's feeds are under unexpired leases, and starts on
+ * one host at least gap_ms apart (one feed per host and claim when gap_ms
+ * > 0), timed by the database server's clock. Feeds without a host
+ * (file:) are claimed as before. per_host 0: no budget (the default).
+ * SQLite (one node, whose fetch client keeps per_host and the gap): no-op. */
+int store_hosts_budget(struct store *st, int per_host, long gap_ms, char *err, size_t errsz);
+
+/* A node stopping cleanly: ends every feed lease it holds and its claims
+ * on pending deliveries, except those of channel keep_channel (NULL: none
+ * kept; for a channel whose message may be in flight), so that other
+ * nodes take them at once rather than when they expire. SQLite: no-op. */
+int store_node_release(struct store *st, const char *node, const char *keep_channel, char *err,
+                       size_t errsz);
 
 struct store_node_row {
     const char *name;

@@ -49,6 +49,14 @@ void store_close(struct store *st)
     free(st);
 }
 
+void store_memory(struct store *st, struct store_memory *out)
+{
+    if (st->pg)
+        *out = (struct store_memory){-1, -1};
+    else
+        sqlite_store_memory(st->lite, out);
+}
+
 int store_begin(struct store *st, char *err, size_t errsz)
 {
     return st->pg ? pg_store_begin(st->pg, err, errsz) : sqlite_store_begin(st->lite, err, errsz);
@@ -387,6 +395,18 @@ int store_node_heartbeat(struct store *st, const char *node, time_t now, char *e
 int store_claim_as(struct store *st, const char *node, char *err, size_t errsz)
 {
     return st->pg ? pg_store_claim_as(st->pg, node, err, errsz) : 0;
+}
+
+int store_hosts_budget(struct store *st, int per_host, long gap_ms, char *err, size_t errsz)
+{
+    /* SQLite: one node, whose fetch client keeps per_host and the gap */
+    return st->pg ? pg_store_hosts_budget(st->pg, per_host, gap_ms, err, errsz) : 0;
+}
+
+int store_node_release(struct store *st, const char *node, const char *keep_channel, char *err,
+                       size_t errsz)
+{
+    return st->pg ? pg_store_node_release(st->pg, node, keep_channel, err, errsz) : 0;
 }
 
 int store_list_nodes(struct store *st, time_t now, store_node_cb cb, void *arg, char *err,

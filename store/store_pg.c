@@ -199,6 +199,22 @@ static int prepare_all(struct pg_store *st, char *err, size_t errsz)
     return 0;
 }
 
+/* Per session: a lock held elsewhere makes a call fail after 5 s, like
+ * SQLite's busy timeout; no JIT (short OLTP statements only lose by it,
+ * and stale statistics during a burst of claims can make their estimated
+ * costs cross jit_above_cost), tried only: a server without the setting
+ * goes on. */
+static int session_setup(struct pg_store *st, char *err, size_t errsz)
+{
+    PGresult *r = PQexec(st->conn, "SET lock_timeout = 5000");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    if (!ok)
+        return pg_fail(st, NULL, "configure session", err, errsz);
+    PQclear(PQexec(st->conn, "SET jit = off"));
+    return 0;
+}
+
 /* A daemon outlives server restarts: a broken connection is re-made, and
  * its statements prepared again, but only between transactions, so that
  * half a transaction is never redone in autocommit. */
@@ -211,6 +227,8 @@ static int pg_ensure(struct pg_store *st, char *err, size_t errsz)
     PQreset(st->conn);
     if (PQstatus(st->conn) != CONNECTION_OK)
         return pg_fail(st, NULL, "reconnect", err, errsz);
+    if (session_setup(st, err, errsz) < 0)
+        return -1;
     return prepare_all(st, err, errsz);
 }
 
@@ -459,13 +477,12 @@ int pg_store_open(const char *uri, struct pg_store **out, char *err, size_t errs
         goto fail;
     }
     PQsetNoticeProcessor(st->conn, quiet_notices, NULL);
-    /* UTF-8 in and out whatever the server's default; a lock held elsewhere
-     * makes a call fail after 5 s, like SQLite's busy timeout. */
+    /* UTF-8 in and out whatever the server's default. */
     if (PQsetClientEncoding(st->conn, "UTF8") != 0) {
         pg_fail(st, NULL, "set client encoding", err, errsz);
         goto fail;
     }
-    if (exec_script(st, "SET lock_timeout = 5000", "configure session", err, errsz) < 0)
+    if (session_setup(st, err, errsz) < 0)
         goto fail;
     if (migrate(st, err, errsz) < 0 || prepare_all(st, err, errsz) < 0)
         goto fail;

@@ -136,6 +136,22 @@ const char *const pg_migrations[] = {
     /* 3: outbox claims, so that two nodes never deliver one alert */
     "ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;"
     "ALTER TABLE deliveries ADD COLUMN claim_until BIGINT;",
+    /* 4: per-host politeness across nodes. feeds.host is the fetch
+     * client's queue key ("host:port") of the URL polled (NULL for file:
+     * URLs, and for feeds not synced since); hosts.next_start (ms on the
+     * database server's clock) is when the next claim on the host may
+     * start. The partial indexes serve the lookups of leased feeds: per
+     * host (the budget), per node (status, release at shutdown). */
+    "ALTER TABLE feeds ADD COLUMN host TEXT;"
+    "CREATE TABLE hosts ("
+    " name TEXT PRIMARY KEY,"
+    " next_start BIGINT NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX feeds_host_due ON feeds(host, (coalesce(next_due, 0)), id) WHERE gone = 0;"
+    "CREATE INDEX feeds_leased_host ON feeds(host, lease_until) WHERE lease_node IS NOT NULL;"
+    "CREATE INDEX feeds_leased_node ON feeds(lease_node) WHERE lease_node IS NOT NULL;"
+    "CREATE INDEX deliveries_claimed ON deliveries(claimed_by)"
+    " WHERE claimed_by IS NOT NULL AND state = 'pending';",
 };
 
 const int pg_n_migrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);
@@ -160,6 +176,20 @@ const int pg_n_migrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]
     " WHERE v3.article_id = cv.article_id AND m2.canonical_id = cv.canonical_id"                   \
     " ORDER BY m2.score DESC, v3.version_no DESC LIMIT 1"
 
+/* Of host h.name: how many feeds are under unexpired leases at now,
+ * counted up to cap (ordered as feeds_leased_host, so an index scan that
+ * stops early), and the due time of its oldest due feed not leased (NULL:
+ * none), one probe of feeds_host_due. */
+#define HOST_LEASES(now, cap)                                                                      \
+    "(SELECT count(*) FROM (SELECT 1 FROM feeds l WHERE l.host = h.name"                           \
+    " AND l.lease_node IS NOT NULL AND l.lease_until > " now "::bigint"                            \
+    " ORDER BY l.lease_until DESC LIMIT " cap "::int) l)"
+#define HOST_DUE(now)                                                                              \
+    "(SELECT coalesce(f.next_due, 0) FROM feeds f WHERE f.host = h.name AND f.gone = 0"            \
+    " AND coalesce(f.next_due, 0) <= " now "::bigint"                                              \
+    " AND (f.lease_until IS NULL OR f.lease_until <= " now "::bigint)"                             \
+    " ORDER BY coalesce(f.next_due, 0), f.id LIMIT 1)"
+
 const struct pg_stmt_def pg_stmt_defs[P__N] = {
     [P_BEGIN] = {"begin", "BEGIN"},
     [P_COMMIT] = {"commit", "COMMIT"},
@@ -170,8 +200,10 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
     /* A configured URL that changed forgets where the old one had moved to
      * and that it was gone. */
     [P_FEED_SYNC] = {"sync feed",
-                     "INSERT INTO feeds (name, url) VALUES ($1, $2)"
+                     "INSERT INTO feeds (name, url, host) VALUES ($1, $2, $3)"
                      " ON CONFLICT (name) DO UPDATE SET url = excluded.url,"
+                     " host = CASE WHEN feeds.url = excluded.url AND feeds.moved_url IS NOT NULL"
+                     "  THEN feeds.host ELSE excluded.host END,"
                      " moved_url = CASE WHEN feeds.url = excluded.url THEN feeds.moved_url END,"
                      " gone = CASE WHEN feeds.url = excluded.url THEN feeds.gone ELSE 0 END,"
                      " redirect_count = CASE WHEN feeds.url = excluded.url"
@@ -260,7 +292,7 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
                           " last_success = $11, next_due = $12, last_status = $13,"
                           " last_error = $14, consecutive_failures = $15, error_alerted = $16,"
                           " gone = $17, bytes = $18, items_new = $19, items_seen = $20,"
-                          " adaptive_interval = $21 WHERE id = $1"},
+                          " adaptive_interval = $21, host = coalesce($22, host) WHERE id = $1"},
     [P_LIST_FEEDS] = {"list feeds", "SELECT " FEED_STATE_COLS " FROM feeds f ORDER BY f.name"},
     [P_LIST_ARTICLES] = {"list articles",
                          "SELECT a.id, f.name, a.guid, a.link, a.title,"
@@ -406,6 +438,80 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
                           " RETURNING alert_id, channel, attempts)"
                           " SELECT c.alert_id, a.kind, a.record, c.channel, c.attempts"
                           " FROM c JOIN alerts a ON a.id = c.alert_id ORDER BY a.created, a.id"},
+    /*
+     * Per-host politeness across nodes: a claim runs P_HOSTS_READY,
+     * P_FEEDS_CLAIM_HOSTS and P_HOSTS_STARTED in one transaction.
+     *
+     * The host row is the lock: P_HOSTS_READY takes the hosts that may
+     * start a request now (gap over, budget not spent, a feed due) FOR
+     * UPDATE SKIP LOCKED, so two nodes never claim feeds of one host at
+     * once and neither waits for the other. The budget is counted from the
+     * unexpired leases of the host's feeds (a lease spans the whole poll),
+     * so a node that dies frees its share when its leases expire and no
+     * counter can leak. The gap is kept on the database server's clock,
+     * so the nodes' clocks do not matter.
+     *
+     * Why not hosts assigned to nodes by hashing: that needs the nodes to
+     * agree on who is alive, a node joining or dying moves hosts (and for
+     * a moment two nodes poll one host), and a big host loads one node.
+     * Here every node polls every host, and the limits hold whatever the
+     * nodes do, for the price of a few statements per claim.
+     */
+    [P_HOST_ADD] = {"add host",
+                    "INSERT INTO hosts (name) VALUES ($1) ON CONFLICT (name) DO NOTHING"},
+    [P_HOSTS_READY] =
+        {"claim hosts",
+         "SELECT h.name FROM hosts h"
+         " WHERE h.next_start <= (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+         " AND " HOST_LEASES("$1",
+                             "$3") " < $3::int"
+                                   " AND " HOST_DUE(
+                                       "$1") " IS NOT NULL"
+                                             " ORDER BY " HOST_DUE(
+                                                 "$1") ", h.name LIMIT $2 FOR UPDATE SKIP LOCKED"},
+    /* Up to least($5, $6 - leases held) due feeds of each host in $4 (a
+     * text array), at most $7 in all, oldest due first. The hosts are
+     * locked by this transaction, so no FOR UPDATE is needed on their
+     * feeds. OFFSET 0 keeps each host's count to one evaluation; LATERAL
+     * walks feeds_host_due per host; row_number() applies each host's
+     * room (LIMIT may not refer to the outer row). */
+    [P_FEEDS_CLAIM_HOSTS] =
+        {"claim feeds",
+         "UPDATE feeds SET lease_node = $1, lease_until = $2::bigint + $3::bigint"
+         " WHERE id IN (SELECT c.id FROM"
+         "  (SELECT h.name, least($5::int, $6::int - " HOST_LEASES(
+             "$2", "$6") ") AS room"
+                         "   FROM unnest($4::text[]) AS h(name) OFFSET 0) h"
+                         "  CROSS JOIN LATERAL (SELECT f.id, coalesce(f.next_due, 0) AS due,"
+                         "   row_number() OVER (ORDER BY coalesce(f.next_due, 0), f.id) AS rn"
+                         "   FROM feeds f WHERE f.host = h.name AND f.gone = 0"
+                         "   AND coalesce(f.next_due, 0) <= $2::bigint"
+                         "   AND (f.lease_until IS NULL OR f.lease_until <= $2::bigint)"
+                         "   ORDER BY coalesce(f.next_due, 0), f.id LIMIT $5::int) c"
+                         "  WHERE c.rn <= h.room ORDER BY c.due, c.id LIMIT $7::int)"
+                         " RETURNING id, host"},
+    [P_HOSTS_STARTED] = {"record host start",
+                         "UPDATE hosts SET next_start ="
+                         " (extract(epoch FROM clock_timestamp()) * 1000)::bigint + $2::bigint"
+                         " WHERE name = ANY ($1::text[])"},
+    /* Feeds without a host (file: URLs) need no politeness: as P_FEEDS_CLAIM. */
+    [P_FEEDS_CLAIM_NOHOST] = {"claim feeds",
+                              "UPDATE feeds SET lease_node = $1,"
+                              " lease_until = $2::bigint + $3::bigint"
+                              " WHERE id IN (SELECT id FROM feeds WHERE host IS NULL AND gone = 0"
+                              "  AND (next_due IS NULL OR next_due <= $2::bigint)"
+                              "  AND (lease_until IS NULL OR lease_until <= $2::bigint)"
+                              "  ORDER BY next_due NULLS FIRST, id LIMIT $4"
+                              "  FOR UPDATE SKIP LOCKED)"
+                              " RETURNING id"},
+    [P_NODE_RELEASE_FEEDS] = {"release the node's feeds",
+                              "UPDATE feeds SET lease_node = NULL, lease_until = NULL"
+                              " WHERE lease_node = $1"},
+    /* $2: a channel whose claims are kept (a message may be in flight) */
+    [P_NODE_RELEASE_DELIVERIES] = {"release the node's deliveries",
+                                   "UPDATE deliveries SET claimed_by = NULL, claim_until = NULL"
+                                   " WHERE claimed_by = $1 AND state = 'pending'"
+                                   " AND ($2::text IS NULL OR channel <> $2::text)"},
 };
 
 const char *const pg_count_tables[P_COUNT_DELIVERIES - P_COUNT_FEEDS + 1] = {

@@ -6,8 +6,72 @@
 
 #include "common/buf.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+/* ---- hosts (per-host politeness across nodes) ---- */
+
+int pg_url_host(const char *url, char *out, size_t outsz)
+{
+    const char *p = url ? strstr(url, "://") : NULL;
+    if (!p)
+        return -1;
+    size_t slen = (size_t)(p - url);
+    const char *dport;
+    if (slen == 4 && !strncasecmp(url, "http", 4))
+        dport = "80";
+    else if (slen == 5 && !strncasecmp(url, "https", 5))
+        dport = "443";
+    else
+        return -1;
+    const char *a = p + 3, *end = a + strcspn(a, "/?#");
+    for (const char *q = a; q < end; q++)
+        if (*q == '@') /* userinfo */
+            a = q + 1;
+    const char *hend, *port = NULL;
+    if (*a == '[') { /* IPv6 literal: the brackets are part of the key, as curl has it */
+        if (!(hend = memchr(a, ']', (size_t)(end - a))))
+            return -1;
+        hend++;
+        if (hend < end && *hend == ':')
+            port = hend + 1;
+    } else if ((hend = memchr(a, ':', (size_t)(end - a)))) {
+        port = hend + 1;
+    } else {
+        hend = end;
+    }
+    size_t hlen = (size_t)(hend - a), plen = port ? (size_t)(end - port) : 0;
+    if (!plen) {
+        port = dport;
+        plen = strlen(dport);
+    }
+    if (!hlen || hlen + plen + 2 > outsz)
+        return -1;
+    for (size_t i = 0; i < hlen; i++)
+        out[i] = (char)tolower((unsigned char)a[i]);
+    out[hlen] = ':';
+    memcpy(out + hlen + 1, port, plen);
+    out[hlen + 1 + plen] = '\0';
+    return 0;
+}
+
+/* The host key of url in host, or NULL when it has none. */
+static const char *host_key(const char *url, char *host, size_t hostsz)
+{
+    return url && pg_url_host(url, host, hostsz) == 0 ? host : NULL;
+}
+
+/* The row of host in hosts, so that claims find its feeds. */
+static int host_add(struct pg_store *st, const char *host, char *err, size_t errsz)
+{
+    struct pg_params p = {0};
+    if (!host)
+        return 0;
+    pgp_text(&p, host);
+    return pg_exec(st, P_HOST_ADD, &p, NULL, err, errsz);
+}
 
 /* ---- configuration ---- */
 
@@ -15,11 +79,16 @@ int pg_store_feed_sync(struct pg_store *st, const char *name, const char *url, i
                        char *err, size_t errsz)
 {
     struct pg_params p = {0};
+    char host[512];
     if (!name || !url)
         return pw_err(err, errsz, "store: sync feed: name and url are required");
+    const char *key = host_key(url, host, sizeof host);
     pgp_text(&p, name);
     pgp_text(&p, url);
-    return pg_one_int64(st, P_FEED_SYNC, &p, feed_id, err, errsz);
+    pgp_text(&p, key);
+    if (pg_one_int64(st, P_FEED_SYNC, &p, feed_id, err, errsz) < 0)
+        return -1;
+    return host_add(st, key, err, errsz);
 }
 
 int pg_store_canonical_sync(struct pg_store *st, const char *name, const char *path,
@@ -337,6 +406,11 @@ int pg_store_feed_state_put(struct pg_store *st, const struct store_feed_state *
                             size_t errsz)
 {
     struct pg_params p = {0};
+    char host[512];
+    /* a permanent redirect moves the feed to the new URL's host */
+    const char *key = host_key(f->moved_url ? f->moved_url : f->url, host, sizeof host);
+    if (f->moved_url && host_add(st, key, err, errsz) < 0)
+        return -1;
     pgp_int(&p, f->id);
     pgp_text(&p, f->moved_url);
     pgp_text(&p, f->redirect_url);
@@ -361,6 +435,7 @@ int pg_store_feed_state_put(struct pg_store *st, const struct store_feed_state *
     pgp_int(&p, f->items_new);
     pgp_int(&p, f->items_seen);
     pgp_int(&p, f->adaptive_interval);
+    pgp_text(&p, key);
     return pg_update_one(st, P_FEED_STATE_PUT, &p, "feed", err, errsz);
 }
 
@@ -395,23 +470,147 @@ int pg_store_page_put(struct pg_store *st, const struct store_page *pg, char *er
 
 /* ---- feed leases ---- */
 
+/* Appends s to a PostgreSQL array literal being built in b ("{" first). */
+static int array_add(struct buf *b, const char *s)
+{
+    int oom = buf_puts(b, b->len > 1 ? ",\"" : "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            oom |= buf_putc(b, '\\');
+        oom |= buf_putc(b, *s);
+    }
+    return oom | buf_putc(b, '"');
+}
+
+/* Claims due feeds of hosts whose budget and gap allow a request now (see
+ * P_HOSTS_READY), in one transaction; their ids go to ids[0..*n). */
+static int claim_by_host(struct pg_store *st, const char *node, time_t now, int lease, int limit,
+                         int64_t *ids, int *n, char *err, size_t errsz)
+{
+    struct pg_params p = {0};
+    struct buf hosts = BUF_INIT, started = BUF_INIT;
+    PGresult *r = NULL;
+    int own, ok = 0, oom = 0;
+    *n = 0;
+    if (pg_op_begin(st, &own, err, errsz) < 0)
+        return -1;
+    pgp_int(&p, (int64_t)now);
+    pgp_int(&p, limit);
+    pgp_int(&p, st->per_host);
+    if (!(r = pg_run(st, P_HOSTS_READY, &p, err, errsz)))
+        goto done;
+    oom |= buf_putc(&hosts, '{');
+    for (int i = 0; i < PQntuples(r); i++)
+        oom |= array_add(&hosts, pg_str(r, i, 0));
+    oom |= buf_putc(&hosts, '}');
+    int nhosts = PQntuples(r);
+    PQclear(r);
+    r = NULL;
+    if (oom) {
+        pw_err(err, errsz, "store: claim feeds: out of memory");
+        goto done;
+    }
+    if (nhosts > 0) {
+        /* with a gap, one start per host and claim: the next waits for it */
+        memset(&p, 0, sizeof p);
+        pgp_text(&p, node);
+        pgp_int(&p, (int64_t)now);
+        pgp_int(&p, lease);
+        pgp_text(&p, hosts.data);
+        pgp_int(&p, st->host_gap_ms > 0 ? 1 : st->per_host);
+        pgp_int(&p, st->per_host);
+        pgp_int(&p, limit);
+        if (!(r = pg_run(st, P_FEEDS_CLAIM_HOSTS, &p, err, errsz)))
+            goto done;
+        oom |= buf_putc(&started, '{');
+        for (int i = 0; i < PQntuples(r) && i < limit; i++) {
+            ids[(*n)++] = pg_int(r, i, 0);
+            oom |= array_add(&started, pg_str(r, i, 1)); /* repeats are harmless */
+        }
+        oom |= buf_putc(&started, '}');
+        PQclear(r);
+        r = NULL;
+        if (oom) {
+            pw_err(err, errsz, "store: claim feeds: out of memory");
+            goto done;
+        }
+        memset(&p, 0, sizeof p);
+        pgp_text(&p, started.data);
+        pgp_int(&p, st->host_gap_ms);
+        /* no gap: next_start stays 0, and the hosts rows unwritten */
+        if (*n > 0 && st->host_gap_ms > 0 && pg_exec(st, P_HOSTS_STARTED, &p, NULL, err, errsz) < 0)
+            goto done;
+    }
+    ok = 1;
+done:
+    buf_free(&hosts);
+    buf_free(&started);
+    if (pg_op_end(st, own, ok, err, errsz) < 0) {
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
 int pg_store_feeds_claim(struct pg_store *st, const char *node, time_t now, int lease, int limit,
                          store_claim_cb cb, void *arg, char *err, size_t errsz)
 {
     struct pg_params p = {0};
     if (!node || !cb || lease < 1 || limit < 1)
         return pw_err(err, errsz, "store: claim feeds: node, callback, lease and limit required");
+    int n = 0;
+    if (st->per_host > 0) {
+        int stopped = 0;
+        int64_t *ids = malloc((size_t)limit * sizeof *ids);
+        if (!ids)
+            return pw_err(err, errsz, "store: claim feeds: out of memory");
+        /* the transaction is over before cb starts polls on this connection */
+        if (claim_by_host(st, node, now, lease, limit, ids, &n, err, errsz) < 0) {
+            free(ids);
+            return -1;
+        }
+        for (int i = 0; i < n && !stopped; i++)
+            stopped = cb(ids[i], arg) != 0;
+        free(ids);
+        if (stopped || n >= limit)
+            return 0;
+    }
     pgp_text(&p, node);
     pgp_int(&p, (int64_t)now);
     pgp_int(&p, lease);
-    pgp_int(&p, limit);
-    PGresult *r = pg_run(st, P_FEEDS_CLAIM, &p, err, errsz);
+    pgp_int(&p, limit - n);
+    PGresult *r =
+        pg_run(st, st->per_host > 0 ? P_FEEDS_CLAIM_NOHOST : P_FEEDS_CLAIM, &p, err, errsz);
     if (!r)
         return -1;
     for (int i = 0; i < PQntuples(r) && cb(pg_int(r, i, 0), arg) == 0; i++)
         ;
     PQclear(r);
     return 0;
+}
+
+int pg_store_hosts_budget(struct pg_store *st, int per_host, long gap_ms, char *err, size_t errsz)
+{
+    if (per_host < 0 || gap_ms < 0)
+        return pw_err(err, errsz, "store: host budget: per_host and gap must be >= 0");
+    st->per_host = per_host;
+    st->host_gap_ms = per_host > 0 ? gap_ms : 0;
+    return 0;
+}
+
+int pg_store_node_release(struct pg_store *st, const char *node, const char *keep_channel,
+                          char *err, size_t errsz)
+{
+    struct pg_params p = {0};
+    if (!node)
+        return pw_err(err, errsz, "store: release the node's claims: node required");
+    pgp_text(&p, node);
+    if (pg_exec(st, P_NODE_RELEASE_FEEDS, &p, NULL, err, errsz) < 0)
+        return -1;
+    memset(&p, 0, sizeof p);
+    pgp_text(&p, node);
+    pgp_text(&p, keep_channel);
+    return pg_exec(st, P_NODE_RELEASE_DELIVERIES, &p, NULL, err, errsz);
 }
 
 int pg_store_feed_release(struct pg_store *st, int64_t feed_id, const char *node, char *err,

@@ -175,7 +175,10 @@ static void test_three_nodes_one_killed(void **state)
     fputs(canonical, fp);
     fclose(fp);
 
-    /* One config per node: the same feeds, its own name and alert file. */
+    /* One config per node: the same feeds, its own name and alert file.
+     * All feeds are on one host; per_host (shared by the nodes) leaves
+     * every node its four transfers, so that each holds leases when one
+     * is killed (the budget itself is test_integration_cluster_nodes'). */
     char conf[NODES][512];
     for (int n = 0; n < NODES; n++) {
         snprintf(conf[n], sizeof conf[n], "%s/node%d.conf", dir, n);
@@ -183,7 +186,7 @@ static void test_three_nodes_one_killed(void **state)
         assert_non_null(fp);
         fprintf(fp,
                 "[daemon]\ndatabase = %s\nnode = n%d\nlease = %ds\ntimeout = 4s\n"
-                "interval = 1h\nconcurrency = 4\nper_host = 4\nhost_gap = 0\n"
+                "interval = 1h\nconcurrency = 4\nper_host = 12\nhost_gap = 0\n"
                 "fetch_pages = no\n\n[alerts]\nsyslog = no\nfeed_error_after = 1\n"
                 "min_score = 0.3\nalert_file = %s/alerts%d.txt\n\n"
                 "[canonical harbour]\nfile = canonical.txt\n\n",

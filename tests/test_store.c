@@ -16,7 +16,9 @@
 #include "store/store.h"
 
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -996,6 +998,250 @@ static void test_store_pg_delivery_claims(void **state)
     store_close(b);
 }
 
+static int64_t feed_at(struct fx *fx, const char *name, const char *url)
+{
+    int64_t id = 0;
+    assert_int_equal(store_feed_sync(fx->st, name, url, &id, fx->err, sizeof fx->err), 0);
+    return id;
+}
+
+static int64_t host_is(struct fx *fx, const char *name, const char *host)
+{
+    char q[256];
+    if (host)
+        snprintf(q, sizeof q,
+                 "SELECT count(*) FROM feeds f JOIN hosts h ON h.name = f.host"
+                 " WHERE f.name = '%s' AND f.host = '%s'",
+                 name, host);
+    else
+        snprintf(q, sizeof q, "SELECT count(*) FROM feeds WHERE name = '%s' AND host IS NULL",
+                 name);
+    return raw_int(fx, q);
+}
+
+/* The host a feed is polite to: the fetch client's "host:port" of the URL
+ * polled, with a row in hosts. */
+static void test_store_pg_host_keys(void **state)
+{
+    struct fx *fx = *state;
+    feed_at(fx, "a", "https://News.Example/rss");
+    feed_at(fx, "b", "http://user:pw@h.example:8080/x?y=1");
+    feed_at(fx, "c", "http://[::1]:81/f");
+    feed_at(fx, "d", "http://h.example#top");
+    feed_at(fx, "e", "file:///tmp/feed.xml");
+    assert_int_equal(host_is(fx, "a", "news.example:443"), 1);
+    assert_int_equal(host_is(fx, "b", "h.example:8080"), 1);
+    assert_int_equal(host_is(fx, "c", "[::1]:81"), 1);
+    assert_int_equal(host_is(fx, "d", "h.example:80"), 1);
+    assert_int_equal(host_is(fx, "e", NULL), 1);
+
+    /* a permanent redirect moves the feed to its new host; syncing the same
+     * URL keeps it there, a new URL brings it back */
+    struct store_feed_state fs;
+    int64_t id = feed_at(fx, "a", "https://News.Example/rss");
+    assert_int_equal(store_feed_state_get(fx->st, id, &fs, fx->err, sizeof fx->err), 0);
+    fs.moved_url = strdup("https://Other.Example:8443/rss");
+    assert_int_equal(store_feed_state_put(fx->st, &fs, fx->err, sizeof fx->err), 0);
+    store_feed_state_clear(&fs);
+    assert_int_equal(host_is(fx, "a", "other.example:8443"), 1);
+    feed_at(fx, "a", "https://News.Example/rss");
+    assert_int_equal(host_is(fx, "a", "other.example:8443"), 1);
+    feed_at(fx, "a", "https://third.example/rss");
+    assert_int_equal(host_is(fx, "a", "third.example:443"), 1);
+}
+
+static struct claimed claim_at(struct store *st, const char *node, time_t now)
+{
+    return claim(st, node, now, 8);
+}
+
+static int claimed_has(const struct claimed *c, int64_t id)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->ids[i] == id)
+            return 1;
+    return 0;
+}
+
+/* The budget and the gap of a host hold over nodes; a host being claimed
+ * by another node is skipped, not waited for; file: feeds have no host. */
+static void test_store_pg_host_budget(void **state)
+{
+    struct fx *fx = *state;
+    struct store *b = NULL;
+    int64_t h1[4], h2, fl;
+    char name[8], url[64];
+    for (int i = 0; i < 4; i++) {
+        snprintf(name, sizeof name, "a%d", i);
+        snprintf(url, sizeof url, "http://h1.example/%d", i);
+        h1[i] = feed_at(fx, name, url);
+    }
+    h2 = feed_at(fx, "b", "http://h2.example/1");
+    fl = feed_at(fx, "c", "file:///tmp/c.xml");
+    assert_int_equal(store_open(fx->db, &b, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_hosts_budget(fx->st, 2, 0, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_hosts_budget(b, 2, 0, fx->err, sizeof fx->err), 0);
+    const char *leased_h1 = "SELECT count(*) FROM feeds WHERE host = 'h1.example:80'"
+                            " AND lease_node IS NOT NULL";
+
+    /* budget 2: a takes two of h1 (and the others); b none of h1 */
+    struct claimed ca = claim_at(fx->st, "node-a", 100);
+    assert_int_equal(ca.n, 4);
+    assert_true(claimed_has(&ca, h1[0]) && claimed_has(&ca, h1[1]));
+    assert_true(claimed_has(&ca, h2) && claimed_has(&ca, fl));
+    assert_int_equal(claim_at(b, "node-b", 100).n, 0);
+    /* a release frees one place */
+    assert_int_equal(store_feed_release(fx->st, h1[0], "node-a", fx->err, sizeof fx->err), 0);
+    raw_exec(fx, "UPDATE feeds SET next_due = 9999 WHERE name = 'a0'");
+    struct claimed cb = claim_at(b, "node-b", 101);
+    assert_int_equal(cb.n, 1);
+    assert_int_equal(cb.ids[0], h1[2]);
+    assert_int_equal(claim_at(b, "node-b", 101).n, 0);
+    assert_int_equal(raw_int(fx, leased_h1), 2);
+    /* a node that dies frees its share when its leases expire (a's: 160) */
+    assert_int_equal(claim_at(b, "node-b", 159).n, 0);
+    cb = claim_at(b, "node-b", 160);
+    assert_int_equal(cb.n, 3); /* h1[1] (h1[3] waits: b holds h1[2]), h2, the file */
+    assert_true(claimed_has(&cb, h1[1]) && !claimed_has(&cb, h1[3]));
+
+    /* a gap: one start per host per gap, whichever node asks */
+    raw_exec(fx, "UPDATE feeds SET lease_node = NULL, lease_until = NULL, next_due = NULL");
+    raw_exec(fx, "UPDATE hosts SET next_start = 0");
+    assert_int_equal(store_hosts_budget(fx->st, 3, 60000, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_hosts_budget(b, 3, 60000, fx->err, sizeof fx->err), 0);
+    ca = claim_at(fx->st, "node-a", 1000);
+    assert_int_equal(ca.n, 3); /* one of h1, h2, the file */
+    assert_true(claimed_has(&ca, h1[0]) && claimed_has(&ca, h2));
+    assert_int_equal(claim_at(b, "node-b", 1000).n, 0);
+    assert_int_equal(claim_at(fx->st, "node-a", 1000).n, 0);
+    assert_true(raw_int(fx, "SELECT min(next_start) - (extract(epoch FROM now()) * 1000)::bigint"
+                            " FROM hosts") > 50000);
+    raw_exec(fx, "UPDATE hosts SET next_start = 0 WHERE name = 'h1.example:80'"); /* time passes */
+    cb = claim_at(b, "node-b", 1000);
+    assert_int_equal(cb.n, 1);
+    assert_int_equal(cb.ids[0], h1[1]);
+
+    /* SKIP LOCKED: a host another node is claiming right now is skipped */
+    raw_exec(fx, "UPDATE feeds SET lease_node = NULL, lease_until = NULL, next_due = NULL");
+    raw_exec(fx, "UPDATE hosts SET next_start = 0");
+    PGconn *c = PQconnectdb(fx->db);
+    assert_int_equal(PQstatus(c), CONNECTION_OK);
+    PQclear(PQexec(c, "BEGIN"));
+    PGresult *r = PQexec(c, "SELECT name FROM hosts WHERE name = 'h2.example:80' FOR UPDATE");
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    PQclear(r);
+    time_t t0 = time(NULL);
+    ca = claim_at(fx->st, "node-a", 2000);
+    assert_true(time(NULL) - t0 < 3);
+    assert_int_equal(ca.n, 2);
+    assert_true(claimed_has(&ca, fl) && !claimed_has(&ca, h2));
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+
+    /* a node stopping cleanly hands back its leases at once */
+    assert_int_equal(store_node_release(fx->st, "node-a", NULL, fx->err, sizeof fx->err), 0);
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM feeds WHERE lease_node = 'node-a'"), 0);
+    assert_int_equal(raw_int(fx, "SELECT count(*) FROM feeds WHERE lease_node = 'node-b'"), 0);
+    store_close(b);
+}
+
+/* Several nodes claiming and releasing at once: a host never has more
+ * feeds out than its budget. The count here goes up after a claim has
+ * committed and down before the release, so it is never above what the
+ * database counts; without a shared budget four nodes would reach 4 x 2. */
+#define BN_NODES 4
+#define BN_HOSTS 3
+#define BN_FEEDS 8 /* per host */
+#define BN_BUDGET 2
+struct bn_shared {
+    const char *uri;
+    int64_t ids[BN_HOSTS][BN_FEEDS];
+    atomic_int out[BN_HOSTS];
+    atomic_int max_out[BN_HOSTS];
+    atomic_int claims, errors;
+};
+struct bn_node {
+    struct bn_shared *sh;
+    int no;
+};
+
+static int bn_host(const struct bn_shared *sh, int64_t id)
+{
+    for (int h = 0; h < BN_HOSTS; h++)
+        for (int i = 0; i < BN_FEEDS; i++)
+            if (sh->ids[h][i] == id)
+                return h;
+    return -1;
+}
+
+static void *bn_run(void *arg)
+{
+    struct bn_node *n = arg;
+    struct bn_shared *sh = n->sh;
+    struct store *st = NULL;
+    char err[256], node[16];
+    snprintf(node, sizeof node, "node-%d", n->no);
+    if (store_open(sh->uri, &st, err, sizeof err) < 0 ||
+        store_hosts_budget(st, BN_BUDGET, 0, err, sizeof err) < 0) {
+        atomic_fetch_add(&sh->errors, 1);
+        store_close(st);
+        return NULL;
+    }
+    for (int round = 0; round < 60; round++) {
+        struct claimed c = {0};
+        if (store_feeds_claim(st, node, 100, 60, 4, collect_claim, &c, err, sizeof err) < 0) {
+            atomic_fetch_add(&sh->errors, 1);
+            break;
+        }
+        for (int i = 0; i < c.n; i++) {
+            int h = bn_host(sh, c.ids[i]);
+            int now_out = atomic_fetch_add(&sh->out[h], 1) + 1;
+            int m = atomic_load(&sh->max_out[h]);
+            while (now_out > m && !atomic_compare_exchange_weak(&sh->max_out[h], &m, now_out))
+                ;
+        }
+        atomic_fetch_add(&sh->claims, c.n);
+        usleep(2000); /* "polling" */
+        for (int i = 0; i < c.n; i++) {
+            atomic_fetch_sub(&sh->out[bn_host(sh, c.ids[i])], 1);
+            if (store_feed_release(st, c.ids[i], node, err, sizeof err) < 0)
+                atomic_fetch_add(&sh->errors, 1);
+        }
+    }
+    store_close(st);
+    return NULL;
+}
+
+static void test_store_pg_host_budget_nodes(void **state)
+{
+    struct fx *fx = *state;
+    struct bn_shared sh = {.uri = fx->db};
+    char name[16], url[64];
+    for (int h = 0; h < BN_HOSTS; h++)
+        for (int i = 0; i < BN_FEEDS; i++) {
+            snprintf(name, sizeof name, "h%df%d", h, i);
+            snprintf(url, sizeof url, "http://host%d.example/%d", h, i);
+            sh.ids[h][i] = feed_at(fx, name, url);
+        }
+    pthread_t t[BN_NODES];
+    struct bn_node nodes[BN_NODES];
+    for (int i = 0; i < BN_NODES; i++) {
+        nodes[i] = (struct bn_node){&sh, i};
+        assert_int_equal(pthread_create(&t[i], NULL, bn_run, &nodes[i]), 0);
+    }
+    for (int i = 0; i < BN_NODES; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(atomic_load(&sh.errors), 0);
+    print_message("host budget: %d claims by %d nodes; most out at once per host: %d %d %d\n",
+                  atomic_load(&sh.claims), BN_NODES, atomic_load(&sh.max_out[0]),
+                  atomic_load(&sh.max_out[1]), atomic_load(&sh.max_out[2]));
+    assert_true(atomic_load(&sh.claims) > 0);
+    for (int h = 0; h < BN_HOSTS; h++)
+        if (atomic_load(&sh.max_out[h]) > BN_BUDGET)
+            fail_msg("host %d had %d feeds out at once, budget %d", h, atomic_load(&sh.max_out[h]),
+                     BN_BUDGET);
+}
+
 /* SQLite has one node: claims are the due feeds, nothing is leased. */
 static void test_store_sqlite_claim(void **state)
 {
@@ -1053,6 +1299,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_pg_busy, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_leases, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_delivery_claims, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_host_keys, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_host_budget, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_host_budget_nodes, setup_pg, teardown),
     };
     int failed = cmocka_run_group_tests_name("store (SQLite)", sqlite_tests, NULL, NULL);
     const char *uri = getenv("PW_TEST_PG_URI");
