@@ -2,7 +2,10 @@
  * bench_soak: crash safety of presswatchd under SIGKILL.
  *
  *   bench_soak [KILLS]        (default 200) kill/restart soak
- *   bench_soak --rss SECONDS  no kills: the daemon's memory over many cycles
+ *   bench_soak --rss SECONDS  no kills: the daemon's memory over SECONDS
+ *   bench_soak --day [FEEDS [POLLS]]  no kills: the daemon's memory over
+ *                             POLLS polls of each of FEEDS feeds (default
+ *                             200 feeds, 192 polls: two days at 15 minutes)
  *
  * This process serves changing RSS feeds and an SMTP sink on 127.0.0.1
  * from one libevent loop, runs the real presswatchd (next to this binary)
@@ -20,6 +23,13 @@
  * counted in D and shown apart. Exit 0 when nothing was lost, nothing but
  * that window duplicated, the database is intact and the daemon never died
  * on its own.
+ *
+ * The memory modes sample the daemon: RSS split into anonymous and
+ * file-backed pages (/proc/PID/smaps_rollup), and the heap and SQLite
+ * figures of the "memory:" line it logs once per cycle at LOG_DEBUG. --day
+ * ends with the means of each quarter of the polls and a verdict: flat when
+ * no RSS sampled in the last half exceeds RSS at half-way by FLAT_PCT or
+ * more (the first half is the warm-up: the page cache and the heap fill).
  */
 #include <errno.h>
 #include <event2/buffer.h>
@@ -27,27 +37,38 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/buf.h"
 
-#define NFEEDS 4
+#define NFEEDS 4           /* the kill soak's and --rss's feeds */
 #define FEED_ITEMS 8       /* stories a feed shows; older ones scroll out */
 #define TICK_MS 100        /* feed changes, checks and the daemon's health */
 #define KILL_MIN_MS 30     /* a kill comes this long to KILL_MAX_MS after a start */
 #define KILL_MAX_MS 1500   /* (polls are every 1-2 s) */
 #define SETTLE_SECS 120    /* the last run's time to catch up */
+#define STOP_SECS 60       /* SIGTERM to exit, at most */
 #define RSS_SAMPLE_SECS 10 /* --rss: one sample per period */
+#define DAY_FEEDS 200
+#define DAY_POLLS 192       /* two days of a feed polled every 15 minutes */
+#define DAY_SAMPLES 48      /* --day: about this many samples */
+#define FLAT_PCT 1.0        /* --day: the last half's growth of RSS, at most */
+#define DAY_CHANGE_ODDS 30  /* --day: a feed changes about every 3 s, every other poll */
+#define DAY_SETTLE_SECS 600 /* --day: the email backlog of many feeds takes longer */
 
 static const char *const canonical[] = {
     "The harbour authority confirmed on Monday that the northern quay will close for repairs "
@@ -66,8 +87,15 @@ struct story {
 
 struct revision { /* one revision the server published */
     int feed, no, rev;
-    int stored; /* seen in the database */
-    int rows;   /* version rows holding it, at the end */
+    int rows;     /* version rows holding it */
+    int coverage; /* rev 1: coverage alerts naming its story, at the end */
+};
+
+/* One reading of the daemon's memory, in kB (-1: not known). */
+struct mem_sample {
+    long cycles; /* polls per feed so far */
+    long rss, anon, file;
+    long heap_used, heap_free, heap_mapped, sqlite, cache;
 };
 
 struct soak {
@@ -77,21 +105,37 @@ struct soak {
     struct event *tick, *kill_timer, *sigterm;
     int http_port, smtp_port;
     char dir[128], db[192], conf[192], alerts[192], log[192], daemon_path[512];
-    struct story feeds[NFEEDS][FEED_ITEMS];
-    size_t nstories[NFEEDS];
-    int next_no[NFEEDS];
+    int nfeeds;
+    struct story (*feeds)[FEED_ITEMS];
+    size_t *nstories;
+    int *next_no;
+    int *pending;   /* per feed: revisions published and not yet seen stored */
+    long *requests; /* per feed: feed requests served */
     struct revision *revs;
     size_t nrevs, revcap;
-    char **msg_ids; /* Message-IDs received, in order */
+    size_t *revmap; /* open addressing: revision index + 1, 0 when empty */
+    size_t mapcap;
+    long long seen_id;     /* the last version row read */
+    long long unexplained; /* version rows naming no published revision */
+    char **msg_ids;        /* Message-IDs received, in order */
     size_t nmsgs, msgcap;
     pid_t pid;
     int kills, target, crashes;
     int settling; /* the kills are over; waiting for the daemon to catch up */
     time_t settle_deadline;
-    int rss_secs; /* --rss mode */
+    time_t stop_deadline; /* SIGTERM sent: SIGKILL after this */
+    int rss_secs;         /* --rss mode */
     time_t rss_end, rss_next;
     long rss_first, rss_max, rss_last;
     int rss_samples;
+    int change_odds;          /* a feed changes at 1 tick in this many (when it may) */
+    int day_polls;            /* --day mode: polls per feed */
+    long day_every, day_next; /* a sample every day_every cycles */
+    struct mem_sample *samples;
+    size_t nsamples, samplecap;
+    long log_off; /* how far the daemon's log was read */
+    struct mem_sample last_logged;
+    time_t t0;
     sqlite3 *ro; /* the database, read-only */
     unsigned rng;
 };
@@ -118,6 +162,36 @@ static void marker(char *out, size_t n, int feed, int no, int rev)
     snprintf(out, n, "pwmk%dx%dx%dend", feed, no, rev);
 }
 
+static size_t rev_hash(int feed, int no, int rev)
+{
+    uint64_t h = ((uint64_t)(unsigned)feed << 42) ^ ((uint64_t)(unsigned)no << 16) ^ (unsigned)rev;
+    h *= 0x9e3779b97f4a7c15u;
+    return (size_t)(h >> 17);
+}
+
+static void revmap_put(struct soak *s, size_t i)
+{
+    const struct revision *r = &s->revs[i];
+    size_t j = rev_hash(r->feed, r->no, r->rev) & (s->mapcap - 1);
+    while (s->revmap[j])
+        j = (j + 1) & (s->mapcap - 1);
+    s->revmap[j] = i + 1;
+}
+
+/* The index of a published revision, or -1. */
+static long rev_find(const struct soak *s, int feed, int no, int rev)
+{
+    if (!s->mapcap)
+        return -1;
+    for (size_t j = rev_hash(feed, no, rev) & (s->mapcap - 1); s->revmap[j];
+         j = (j + 1) & (s->mapcap - 1)) {
+        const struct revision *r = &s->revs[s->revmap[j] - 1];
+        if (r->feed == feed && r->no == no && r->rev == rev)
+            return (long)(s->revmap[j] - 1);
+    }
+    return -1;
+}
+
 static void publish(struct soak *s, int feed, int no, int rev)
 {
     if (s->nrevs == s->revcap) {
@@ -126,6 +200,16 @@ static void publish(struct soak *s, int feed, int no, int rev)
             die("realloc");
     }
     s->revs[s->nrevs++] = (struct revision){feed, no, rev, 0, 0};
+    s->pending[feed]++;
+    if (2 * s->nrevs > s->mapcap) { /* rebuilt at half full */
+        free(s->revmap);
+        s->mapcap = s->mapcap ? s->mapcap * 2 : 1024;
+        if (!(s->revmap = calloc(s->mapcap, sizeof *s->revmap)))
+            die("calloc");
+        for (size_t i = 0; i + 1 < s->nrevs; i++)
+            revmap_put(s, i);
+    }
+    revmap_put(s, s->nrevs - 1);
 }
 
 static void add_story(struct soak *s, int k)
@@ -140,11 +224,12 @@ static void add_story(struct soak *s, int k)
 }
 
 /* A feed changes only when all it published is stored (so no revision can
- * be replaced before the daemon had its chance), half of the time. */
-static void mutate(struct soak *s, const int *unstored)
+ * be replaced before the daemon had its chance), at a tick with odds of 1 in
+ * change_odds. */
+static void mutate(struct soak *s)
 {
-    for (int k = 0; k < NFEEDS; k++) {
-        if (unstored[k] || rnd(s) % 2)
+    for (int k = 0; k < s->nfeeds; k++) {
+        if (s->pending[k] || rnd(s) % s->change_odds)
             continue;
         if (s->nstories[k] < 3 || rnd(s) % 5 < 2) {
             add_story(s, k);
@@ -183,10 +268,11 @@ static void on_http(struct evhttp_request *req, void *arg)
     struct soak *s = arg;
     const char *uri = evhttp_request_get_uri(req);
     int k;
-    if (sscanf(uri, "/feed/%d.xml", &k) != 1 || k < 0 || k >= NFEEDS) {
+    if (sscanf(uri, "/feed/%d.xml", &k) != 1 || k < 0 || k >= s->nfeeds) {
         evhttp_send_error(req, 404, "Not Found");
         return;
     }
+    s->requests[k]++;
     struct buf b = BUF_INIT;
     render(s, k, &b);
     struct evbuffer *out = evbuffer_new();
@@ -301,7 +387,9 @@ static void start_daemon(struct soak *s)
     if (pid == 0) {
         if (!freopen(s->log, "a", stderr) || !freopen("/dev/null", "w", stdout))
             _exit(127);
-        execl(s->daemon_path, "presswatchd", "--config", s->conf, "--foreground", (char *)NULL);
+        /* the memory modes read the daemon's LOG_DEBUG "memory:" lines */
+        execl(s->daemon_path, "presswatchd", "--config", s->conf, "--foreground",
+              s->rss_secs || s->day_polls ? "--verbose" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     s->pid = pid;
@@ -328,30 +416,41 @@ static int count_int(struct soak *s, const char *sql, const char *arg, long long
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
-/* Flags the revisions now in the database; unstored[k] counts feed k's others. */
-static void check_stored(struct soak *s, int *unstored)
+/* Credits the revisions named by the version rows after s->seen_id (all
+ * rows, from 0): one pass over new rows, not a search per revision. */
+static int scan_versions(struct soak *s)
 {
-    memset(unstored, 0, NFEEDS * sizeof *unstored);
     if (!s->ro && sqlite3_open_v2(s->db, &s->ro, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         sqlite3_close(s->ro);
         s->ro = NULL;
+        return -1;
     }
-    if (s->ro)
-        sqlite3_busy_timeout(s->ro, 2000);
-    for (size_t i = 0; i < s->nrevs; i++) {
-        struct revision *r = &s->revs[i];
-        if (r->stored)
-            continue;
-        char mk[64];
-        long long n = 0;
-        marker(mk, sizeof mk, r->feed, r->no, r->rev);
-        if (s->ro &&
-            count_int(s, "SELECT count(*) FROM versions WHERE instr(text, ?1) > 0", mk, &n) == 0 &&
-            n > 0)
-            r->stored = 1;
-        else
-            unstored[r->feed]++;
+    sqlite3_busy_timeout(s->ro, 2000);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->ro, "SELECT id, text FROM versions WHERE id > ?1 ORDER BY id", -1,
+                           &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, s->seen_id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(st, 1);
+        int named = 0;
+        for (const char *p = text; p && (p = strstr(p, "pwmk")); p += 4) {
+            int feed, no, rev, end = 0;
+            if (sscanf(p, "pwmk%dx%dx%dend%n", &feed, &no, &rev, &end) != 3 || !end)
+                continue;
+            long i = rev_find(s, feed, no, rev);
+            if (i < 0)
+                continue;
+            named = 1;
+            if (s->revs[i].rows++ == 0)
+                s->pending[feed]--;
+        }
+        s->unexplained += !named;
+        s->seen_id = sqlite3_column_int64(st, 0);
     }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int backlog_empty(struct soak *s)
@@ -362,41 +461,126 @@ static int backlog_empty(struct soak *s)
            n == 0;
 }
 
-static long rss_kb(pid_t pid)
+/* The daemon's RSS, and of it the anonymous pages; the rest is file-backed
+ * (the binary, libraries, SQLite's shared-memory index of the WAL). */
+static void read_rss(pid_t pid, struct mem_sample *m)
 {
     char path[64], line[256];
-    long kb = -1;
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    long kb;
+    m->rss = m->anon = m->file = -1;
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
     FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
-            break;
-    fclose(f);
-    return kb;
+    while (f && fgets(line, sizeof line, f)) {
+        if (sscanf(line, "Rss: %ld kB", &kb) == 1)
+            m->rss = kb;
+        else if (sscanf(line, "Anonymous: %ld kB", &kb) == 1)
+            m->anon = kb;
+    }
+    if (f)
+        fclose(f);
+    if (m->rss >= 0 && m->anon >= 0)
+        m->file = m->rss - m->anon;
 }
 
+/* Reads what the daemon logged since the last call; keeps the figures of
+ * its last "memory:" line (a line still being written waits). */
+static void read_memory_log(struct soak *s)
+{
+    FILE *f = fopen(s->log, "r");
+    if (!f)
+        return;
+    if (fseek(f, s->log_off, SEEK_SET) == 0) {
+        char *line = NULL;
+        size_t cap = 0;
+        ssize_t n;
+        while ((n = getline(&line, &cap, f)) > 0 && line[n - 1] == '\n') {
+            s->log_off += n;
+            const char *p = strstr(line, "memory: heap ");
+            struct mem_sample *m = &s->last_logged;
+            if (p &&
+                sscanf(p,
+                       "memory: heap %ld kB in use, %ld kB free, %ld kB mapped; sqlite %ld "
+                       "kB, page cache %ld kB",
+                       &m->heap_used, &m->heap_free, &m->heap_mapped, &m->sqlite, &m->cache) != 5)
+                m->heap_used = m->heap_free = m->heap_mapped = m->sqlite = m->cache = -1;
+        }
+        free(line);
+    }
+    fclose(f);
+}
+
+static void sample(struct soak *s, const char *mode, long cycles)
+{
+    read_memory_log(s);
+    struct mem_sample m = s->last_logged;
+    m.cycles = cycles;
+    read_rss(s->pid, &m);
+    if (s->nsamples == s->samplecap) {
+        s->samplecap = s->samplecap ? s->samplecap * 2 : 64;
+        if (!(s->samples = realloc(s->samples, s->samplecap * sizeof *s->samples)))
+            die("realloc");
+    }
+    s->samples[s->nsamples++] = m;
+    printf("%s: t=%llds cycle %ld, %zu revisions: rss %ld kB (anon %ld, file %ld); heap %ld kB "
+           "in use, %ld free, %ld mapped; sqlite %ld kB (page cache %ld)\n",
+           mode, (long long)(time(NULL) - s->t0), cycles, s->nrevs, m.rss, m.anon, m.file,
+           m.heap_used, m.heap_free, m.heap_mapped, m.sqlite, m.cache);
+    fflush(stdout);
+}
+
+/* Polls per feed so far: the fewest requests any feed had. */
+static long cycles_done(const struct soak *s)
+{
+    long c = s->requests[0];
+    for (int k = 1; k < s->nfeeds; k++)
+        if (s->requests[k] < c)
+            c = s->requests[k];
+    return c;
+}
+
+/* SIGTERM; on_tick reaps the daemon. The loop goes on meanwhile: on its
+ * way out libcurl says QUIT to the SMTP sink and waits for the answer (a
+ * blocking wait here held the daemon up to curl's 120 s reply timeout). */
 static void stop_daemon(struct soak *s)
 {
-    int status;
-    if (s->pid <= 0)
+    if (s->pid <= 0 || s->stop_deadline)
         return; /* kill(0, ...) would signal this whole process group */
     kill(s->pid, SIGTERM);
-    if (waitpid(s->pid, &status, 0) == s->pid && (!WIFEXITED(status) || WEXITSTATUS(status)))
+    s->stop_deadline = time(NULL) + STOP_SECS;
+}
+
+/* Called each tick once stopping: 1 while the daemon is still running. */
+static int reap_stopped(struct soak *s)
+{
+    int status;
+    pid_t r = waitpid(s->pid, &status, WNOHANG);
+    if (r == 0 && time(NULL) <= s->stop_deadline)
+        return 1;
+    if (r == 0) {
+        fprintf(stderr, "bench_soak: presswatchd did not stop within %d s of SIGTERM\n", STOP_SECS);
+        kill(s->pid, SIGKILL);
+        waitpid(s->pid, &status, 0);
         s->crashes++;
+    } else if (r == s->pid && (!WIFEXITED(status) || WEXITSTATUS(status))) {
+        s->crashes++;
+    }
     s->pid = 0;
     event_base_loopexit(s->base, NULL);
+    return 0;
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
     struct soak *s = arg;
-    int unstored[NFEEDS], status;
+    int status;
     (void)fd;
     (void)what;
     if (s->pid <= 0)
         return; /* stopped; the loop is ending */
+    if (s->stop_deadline) {
+        reap_stopped(s);
+        return;
+    }
     if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
         /* it died without being killed: a crash to report, then go on */
         fprintf(stderr, "bench_soak: presswatchd exited on its own (status %d); see %s\n", status,
@@ -404,37 +588,46 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
         s->crashes++;
         start_daemon(s);
     }
-    check_stored(s, unstored);
+    scan_versions(s);
     time_t now = time(NULL);
-    if (s->rss_secs) {
+    if (s->rss_secs && !s->settling) {
         if (now >= s->rss_next && now < s->rss_end) {
-            long kb = rss_kb(s->pid);
+            sample(s, "rss", cycles_done(s));
+            long kb = s->samples[s->nsamples - 1].rss;
             if (s->rss_samples++ == 0)
                 s->rss_first = kb;
             s->rss_last = kb;
             if (kb > s->rss_max)
                 s->rss_max = kb;
-            printf("rss: t=%llds %ld kB, %zu revisions published\n",
-                   (long long)(now - (s->rss_end - s->rss_secs)), kb, s->nrevs);
-            fflush(stdout);
             s->rss_next = now + RSS_SAMPLE_SECS;
         }
         if (now < s->rss_end) {
-            mutate(s, unstored);
+            mutate(s);
             return;
         }
-        if (!s->settling) { /* then catch up, as after the last kill */
-            s->settling = 1;
-            s->settle_deadline = now + SETTLE_SECS;
+        s->settling = 1; /* then catch up, as after the last kill */
+        s->settle_deadline = now + SETTLE_SECS;
+    }
+    if (s->day_polls && !s->settling) {
+        long cycles = cycles_done(s);
+        if (cycles >= s->day_next) {
+            sample(s, "day", cycles);
+            s->day_next = (cycles / s->day_every + 1) * s->day_every;
         }
+        if (cycles < s->day_polls) {
+            mutate(s);
+            return;
+        }
+        s->settling = 1;
+        s->settle_deadline = now + DAY_SETTLE_SECS;
     }
     if (!s->settling) {
-        mutate(s, unstored);
+        mutate(s);
         return;
     }
     int caught_up = 1;
-    for (int k = 0; k < NFEEDS; k++)
-        caught_up &= unstored[k] == 0;
+    for (int k = 0; k < s->nfeeds; k++)
+        caught_up &= s->pending[k] == 0;
     if ((caught_up && backlog_empty(s)) || now > s->settle_deadline)
         stop_daemon(s);
 }
@@ -572,22 +765,32 @@ static void verify_alerts(struct soak *s, struct tally *t)
 static void verify_coverage(struct soak *s, struct tally *t)
 {
     long lost = 0, dup = 0, stories = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->ro, "SELECT record FROM alerts WHERE kind = 'coverage'", -1, &st,
+                           NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *rec = (const char *)sqlite3_column_text(st, 0);
+            const char *p = rec ? strstr(rec, " url=http://127.0.0.1:") : NULL;
+            int port, feed, no, end = 0;
+            if (!p ||
+                sscanf(p, " url=http://127.0.0.1:%d/a/%d/%d%n", &port, &feed, &no, &end) != 3 ||
+                port != s->http_port || (p[end] != ' ' && p[end] != '\0'))
+                continue;
+            long i = rev_find(s, feed, no, 1);
+            if (i >= 0)
+                s->revs[i].coverage++;
+        }
+        sqlite3_finalize(st);
+    }
     for (size_t i = 0; i < s->nrevs; i++) {
         const struct revision *r = &s->revs[i];
         if (r->rev != 1)
             continue;
-        char pat[128];
-        long long n = 0;
-        snprintf(pat, sizeof pat, "%% url=http://127.0.0.1:%d/a/%d/%d %%", s->http_port, r->feed,
-                 r->no);
-        count_int(s,
-                  "SELECT count(*) FROM alerts WHERE kind = 'coverage' AND record || ' ' LIKE ?1",
-                  pat, &n);
         stories++;
-        if (n == 0)
+        if (r->coverage == 0)
             lost++;
-        else if (n > 1)
-            dup += n - 1;
+        else if (r->coverage > 1)
+            dup += r->coverage - 1;
     }
     printf("coverage alerts: %ld stories, %ld without an alert, %ld extra\n", stories, lost, dup);
     t->lost += lost;
@@ -611,25 +814,27 @@ static void verify(struct soak *s, struct tally *t)
     t->db_bad = !ok || strcmp(ok, "ok") != 0;
     sqlite3_finalize(st);
 
+    /* Counted again from the first row: a row that went away is lost. */
+    for (size_t i = 0; i < s->nrevs; i++)
+        s->revs[i].rows = 0;
+    s->seen_id = 0;
+    s->unexplained = 0;
+    if (scan_versions(s) < 0)
+        printf("versions: cannot read: %s\n", sqlite3_errmsg(s->ro));
     long lost = 0, dup = 0;
-    long long rows = 0, total = 0;
+    long long total = 0;
     for (size_t i = 0; i < s->nrevs; i++) {
-        struct revision *r = &s->revs[i];
-        char mk[64];
-        long long n = 0;
-        marker(mk, sizeof mk, r->feed, r->no, r->rev);
-        count_int(s, "SELECT count(*) FROM versions WHERE instr(text, ?1) > 0", mk, &n);
-        rows += n;
-        if (n == 0)
+        const struct revision *r = &s->revs[i];
+        if (r->rows == 0)
             lost++;
-        else if (n > 1)
-            dup += n - 1;
+        else if (r->rows > 1)
+            dup += r->rows - 1;
     }
     count_int(s, "SELECT count(*) FROM versions", NULL, &total);
     printf("versions: %zu published, %lld stored, %ld lost, %ld duplicated, %lld unexplained\n",
-           s->nrevs, total, lost, dup, total - rows);
+           s->nrevs, total, lost, dup, s->unexplained);
     t->lost += lost;
-    t->dup += dup + (total > rows ? total - rows : 0);
+    t->dup += dup + s->unexplained;
     verify_coverage(s, t);
     verify_alerts(s, t);
 }
@@ -681,7 +886,7 @@ static void setup(struct soak *s)
                "smtp_url = smtp://127.0.0.1:%d\nsmtp_insecure = yes\nemail_retry = 1s\n"
                "[canonical harbour]\nfile = canonical.txt\n",
                s->smtp_port);
-    for (int k = 0; k < NFEEDS; k++)
+    for (int k = 0; k < s->nfeeds; k++)
         buf_printf(&b, "[feed soak%d]\nurl = http://127.0.0.1:%d/feed/%d.xml\n", k, s->http_port,
                    k);
     write_file(s->conf, b.data);
@@ -728,18 +933,109 @@ static void find_daemon(struct soak *s)
     snprintf(s->daemon_path, sizeof s->daemon_path, "%s/presswatchd", self);
 }
 
+/* Mean of a field over the samples whose cycle lies in (lo, hi]. */
+static double mean_of(const struct soak *s, size_t off, long lo, long hi)
+{
+    double sum = 0;
+    long n = 0;
+    for (size_t i = 0; i < s->nsamples; i++) {
+        const struct mem_sample *m = &s->samples[i];
+        long v = *(const long *)(const void *)((const char *)m + off);
+        if (m->cycles > lo && m->cycles <= hi && v >= 0) {
+            sum += (double)v;
+            n++;
+        }
+    }
+    return n ? sum / (double)n : -1;
+}
+
+/* --day: the mean of RSS, heap and SQLite figures in each quarter of the
+ * polls, and whether RSS stayed flat after the first. */
+static void day_verdict(const struct soak *s)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } fields[] = {{"rss", offsetof(struct mem_sample, rss)},
+                  {"anon", offsetof(struct mem_sample, anon)},
+                  {"file", offsetof(struct mem_sample, file)},
+                  {"heap in use", offsetof(struct mem_sample, heap_used)},
+                  {"heap free", offsetof(struct mem_sample, heap_free)},
+                  {"sqlite", offsetof(struct mem_sample, sqlite)}};
+    long q = s->day_polls / 4;
+    double rss[4] = {0};
+    for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++) {
+        printf("day: mean %s by quarter of the polls:", fields[f].name);
+        for (int i = 0; i < 4; i++) {
+            double v = mean_of(s, fields[f].off, i * q, i == 3 ? LONG_MAX : (i + 1) * q);
+            printf(" %.0f kB", v);
+            if (f == 0)
+                rss[i] = v;
+        }
+        printf("\n");
+    }
+    /* after the warm-up: the highest RSS of the last half against RSS at
+     * half-way */
+    const struct mem_sample *a = &s->samples[0], *z = &s->samples[s->nsamples - 1];
+    const struct mem_sample *mid = a;
+    long top = 0;
+    for (size_t i = 0; i < s->nsamples; i++) {
+        if (s->samples[i].cycles <= s->day_polls / 2)
+            mid = &s->samples[i];
+        else if (s->samples[i].rss > top)
+            top = s->samples[i].rss;
+    }
+    printf("day: %d feeds x %ld polls, %zu samples; rss %ld kB at cycle %ld, %ld kB at cycle %ld, "
+           "%ld kB at cycle %ld\n",
+           s->nfeeds, z->cycles, s->nsamples, a->rss, a->cycles, mid->rss, mid->cycles, z->rss,
+           z->cycles);
+    double growth = mid->rss > 0 ? 100.0 * (double)(top - mid->rss) / (double)mid->rss : 100;
+    printf("day: rss first quarter %.0f kB, last quarter %.0f kB; last half: %ld kB at half-way, "
+           "at most %ld kB after (%+.2f%%; flat: under %.1f%%): %s\n",
+           rss[0], rss[3], mid->rss, top, growth, FLAT_PCT,
+           growth < FLAT_PCT ? "flat" : "NOT flat");
+}
+
+static void *alloc_zeroed(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    if (!p)
+        die("calloc");
+    return p;
+}
+
 int main(int argc, char **argv)
 {
     static struct soak s; /* large; zeroed */
     s.target = 200;
-    if (argc == 3 && !strcmp(argv[1], "--rss"))
+    s.nfeeds = NFEEDS;
+    s.change_odds = 2;
+    int bad = 0;
+    if (argc == 3 && !strcmp(argv[1], "--rss")) {
         s.rss_secs = atoi(argv[2]);
-    else if (argc == 2)
+        bad = s.rss_secs <= 0;
+    } else if (argc >= 2 && argc <= 4 && !strcmp(argv[1], "--day")) {
+        s.nfeeds = argc > 2 ? atoi(argv[2]) : DAY_FEEDS;
+        s.day_polls = argc > 3 ? atoi(argv[3]) : DAY_POLLS;
+        s.change_odds = DAY_CHANGE_ODDS;
+        bad = s.nfeeds <= 0 || s.nfeeds > 10000 || s.day_polls < 4;
+    } else if (argc == 2) {
         s.target = atoi(argv[1]);
-    if ((argc == 3 && s.rss_secs <= 0) || s.target <= 0 || argc > 3) {
-        fprintf(stderr, "usage: bench_soak [KILLS] | bench_soak --rss SECONDS\n");
+        bad = s.target <= 0;
+    } else {
+        bad = argc != 1;
+    }
+    if (bad) {
+        fprintf(stderr, "usage: bench_soak [KILLS] | bench_soak --rss SECONDS | "
+                        "bench_soak --day [FEEDS [POLLS]]\n");
         return 2;
     }
+    s.feeds = alloc_zeroed((size_t)s.nfeeds, sizeof *s.feeds);
+    s.nstories = alloc_zeroed((size_t)s.nfeeds, sizeof *s.nstories);
+    s.next_no = alloc_zeroed((size_t)s.nfeeds, sizeof *s.next_no);
+    s.pending = alloc_zeroed((size_t)s.nfeeds, sizeof *s.pending);
+    s.requests = alloc_zeroed((size_t)s.nfeeds, sizeof *s.requests);
+    s.last_logged = (struct mem_sample){0, -1, -1, -1, -1, -1, -1, -1, -1};
     s.rng = (unsigned)time(NULL) ^ ((unsigned)getpid() << 12);
     if (!s.rng)
         s.rng = 1;
@@ -750,7 +1046,7 @@ int main(int argc, char **argv)
         die("event_base_new");
     listen_all(&s);
     setup(&s);
-    for (int k = 0; k < NFEEDS; k++)
+    for (int k = 0; k < s.nfeeds; k++)
         for (int i = 0; i < 2; i++)
             add_story(&s, k);
     struct timeval tick = {0, TICK_MS * 1000};
@@ -762,12 +1058,16 @@ int main(int argc, char **argv)
         die("events");
     printf("soak: %s against %s, files in %s\n", s.daemon_path, s.conf, s.dir);
     fflush(stdout);
-    time_t t0 = time(NULL);
+    s.t0 = time(NULL);
     start_daemon(&s);
     if (s.rss_secs) {
         s.target = 0;
-        s.rss_end = t0 + s.rss_secs;
-        s.rss_next = t0 + 2; /* after start-up */
+        s.rss_end = s.t0 + s.rss_secs;
+        s.rss_next = s.t0 + 2; /* after start-up */
+    } else if (s.day_polls) {
+        s.target = 0;
+        s.day_every = s.day_polls / DAY_SAMPLES > 0 ? s.day_polls / DAY_SAMPLES : 1;
+        s.day_next = 1;
     } else {
         arm_kill(&s);
     }
@@ -779,11 +1079,22 @@ int main(int argc, char **argv)
     /* The daemon is gone: its SMTP connections' ends are pending events. */
     for (int i = 0; i < 10; i++)
         event_base_loop(s.base, EVLOOP_NONBLOCK);
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    struct stat db_st;
+    long long db_kb = stat(s.db, &db_st) == 0 ? (long long)db_st.st_size / 1024 : -1;
     struct tally t;
     verify(&s, &t);
     int errors = log_has_errors(s.log);
-    printf("daemon: %d unexpected exits, %d sanitizer reports, %lld s\n", s.crashes, errors,
-           (long long)(time(NULL) - t0));
+    printf("daemon: %d unexpected exits, %d sanitizer reports, %lld s; cpu: daemon %.1f s, "
+           "soak %.1f s; database %lld kB\n",
+           s.crashes, errors, (long long)(time(NULL) - s.t0),
+           (double)kids.ru_utime.tv_sec + (double)kids.ru_stime.tv_sec +
+               (double)(kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1e6,
+           (double)self.ru_utime.tv_sec + (double)self.ru_stime.tv_sec +
+               (double)(self.ru_utime.tv_usec + self.ru_stime.tv_usec) / 1e6,
+           db_kb);
     if (s.rss_secs)
         printf("rss: first %ld kB, max %ld kB, last %ld kB over %d samples (%d s)\n", s.rss_first,
                s.rss_max, s.rss_last, s.rss_samples, s.rss_secs);
@@ -794,17 +1105,26 @@ int main(int argc, char **argv)
         if (system(cmd) != 0)
             fprintf(stderr, "bench_soak: could not remove %s\n", s.dir);
     }
+    printf("%d kills, %ld lost, %ld duplicated\n", s.kills, t.lost, t.dup);
+    if (s.day_polls && s.nsamples)
+        day_verdict(&s); /* its last line: the verdict */
     sqlite3_close(s.ro);
     for (size_t i = 0; i < s.nmsgs; i++)
         free(s.msg_ids[i]);
     free(s.msg_ids);
     free(s.revs);
+    free(s.revmap);
+    free(s.samples);
+    free(s.feeds);
+    free(s.nstories);
+    free(s.next_no);
+    free(s.pending);
+    free(s.requests);
     event_free(s.tick);
     event_free(s.kill_timer);
     event_free(s.sigterm);
     evconnlistener_free(s.smtp);
     evhttp_free(s.http);
     event_base_free(s.base);
-    printf("%d kills, %ld lost, %ld duplicated\n", s.kills, t.lost, t.dup);
     return ok ? 0 : 1;
 }
