@@ -462,9 +462,10 @@ void pages_kick(struct pages *p)
         size_t want = cap - p->busy;
         if (want > sizeof d.v / sizeof d.v[0])
             want = sizeof d.v / sizeof d.v[0];
-        /* In-flight pages are due too: ask for enough rows to get past them. */
-        if (store_pages_due(p->env.store, now, (int)(p->busy + want), collect_due, &d, err,
-                            sizeof err) < 0)
+        /* In-flight pages are due too: ask for enough rows to get past them
+         * (claimed pages are not: a row asked for is a page claimed). */
+        size_t ask = store_claims(p->env.store) ? want : p->busy + want;
+        if (store_pages_due(p->env.store, now, (int)ask, collect_due, &d, err, sizeof err) < 0)
             log_warnx("pages: %s", err);
         size_t started = 0;
         for (size_t i = 0; i < d.n; i++) {

@@ -131,6 +131,7 @@ int pg_store_feed_release(struct pg_store *st, int64_t feed_id, const char *node
 int pg_store_node_heartbeat(struct pg_store *st, const char *node, time_t now, char *err,
                             size_t errsz);
 int pg_store_claim_as(struct pg_store *st, const char *node, char *err, size_t errsz);
+int pg_store_claims(const struct pg_store *st);
 int pg_store_hosts_budget(struct pg_store *st, int per_host, long gap_ms, char *err, size_t errsz);
 int pg_store_node_release(struct pg_store *st, const char *node, const char *keep_channel,
                           char *err, size_t errsz);

@@ -45,6 +45,7 @@ enum pg_stmt {
     P_LIST_COVERAGE,
     P_PAGE_ADD,
     P_PAGES_DUE,
+    P_PAGES_CLAIM,
     P_PAGE_NEXT_DUE,
     P_PAGE_GET,
     P_PAGE_PUT,
@@ -97,7 +98,8 @@ extern const int pg_n_migrations;
 struct pg_store {
     PGconn *conn;
     int in_tx;        /* inside store_begin .. commit/rollback: never reconnect */
-    char *node;       /* store_claim_as: deliveries read are claimed for it; NULL: plain reads */
+    char *node;       /* store_claim_as: deliveries and due pages read are claimed for it;
+                       * NULL: plain reads */
     int per_host;     /* store_hosts_budget: leases per host over all nodes; 0: no budget */
     long host_gap_ms; /* and the gap between two claims on one host */
 };

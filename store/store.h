@@ -167,7 +167,12 @@ int store_page_add(struct store *st, int64_t article_id, const char *url, time_t
                    char *err, size_t errsz);
 /* Calls cb for pages due at now, soonest first, at most limit (0: all).
  * The page is valid only during the call; no other store call may be made
- * from cb; non-zero from cb stops the walk. */
+ * from cb; non-zero from cb stops the walk. After store_claim_as
+ * (PostgreSQL), every page returned is claimed for the node for
+ * STORE_PAGE_LEASE seconds (FOR UPDATE SKIP LOCKED): no other node fetches
+ * it until its store_page_put or the claim's end, and it is not returned
+ * again meanwhile, in flight or not (see store_claims). */
+#define STORE_PAGE_LEASE 300
 typedef int (*store_page_cb)(const struct store_page *p, void *arg);
 int store_pages_due(struct store *st, time_t now, int limit, store_page_cb cb, void *arg, char *err,
                     size_t errsz);
@@ -397,6 +402,9 @@ int store_node_heartbeat(struct store *st, const char *node, time_t now, char *e
  * SQLite (one node): no-op. */
 #define STORE_DELIVERY_LEASE 300
 int store_claim_as(struct store *st, const char *node, char *err, size_t errsz);
+/* 1 when reads of due pages and deliveries claim them (store_claim_as was
+ * called with a node on PostgreSQL), else 0. */
+int store_claims(const struct store *st);
 
 /* Per-host politeness across nodes. After this call store_feeds_claim
  * hands out feeds of one host (the "host:port" of the URL polled, as the

@@ -397,6 +397,11 @@ int store_claim_as(struct store *st, const char *node, char *err, size_t errsz)
     return st->pg ? pg_store_claim_as(st->pg, node, err, errsz) : 0;
 }
 
+int store_claims(const struct store *st)
+{
+    return st->pg ? pg_store_claims(st->pg) : 0;
+}
+
 int store_hosts_budget(struct store *st, int per_host, long gap_ms, char *err, size_t errsz)
 {
     /* SQLite: one node, whose fetch client keeps per_host and the gap */

@@ -251,7 +251,10 @@ int pg_store_pages_due(struct pg_store *st, time_t now, int limit, store_page_cb
     struct pg_params p = {0};
     pgp_int(&p, (int64_t)now);
     pgp_limit(&p, limit);
-    return walk(st, P_PAGES_DUE, &p, fill_page, (any_cb)cb, arg, err, errsz);
+    if (!st->node)
+        return walk(st, P_PAGES_DUE, &p, fill_page, (any_cb)cb, arg, err, errsz);
+    pgp_int(&p, (int64_t)now + STORE_PAGE_LEASE);
+    return walk(st, P_PAGES_CLAIM, &p, fill_page, (any_cb)cb, arg, err, errsz);
 }
 
 int pg_store_page_next_due(struct pg_store *st, time_t *when, char *err, size_t errsz)
@@ -543,6 +546,11 @@ int pg_store_list_nodes(struct pg_store *st, time_t now, store_node_cb cb, void 
         return pw_err(err, errsz, "store: list nodes: no callback");
     pgp_int(&p, (int64_t)now);
     return walk(st, P_NODES_LIST, &p, fill_node, (any_cb)cb, arg, err, errsz);
+}
+
+int pg_store_claims(const struct pg_store *st)
+{
+    return st->node != NULL;
 }
 
 int pg_store_claim_as(struct pg_store *st, const char *node, char *err, size_t errsz)

@@ -323,6 +323,19 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
     [P_PAGES_DUE] = {"read due pages", "SELECT " PAGE_COLS " FROM " PAGE_FROM
                                        " WHERE p.next_fetch IS NOT NULL AND p.next_fetch <= $1"
                                        " ORDER BY p.next_fetch, p.article_id LIMIT $2"},
+    /* Claimed for a node: next_fetch moves past the claim, so no other node
+     * fetches the page meanwhile, and a node that dies leaves it due again
+     * when the claim ends (the fetch's own next_fetch replaces it). The
+     * outer SELECT reads the rows as they were before the UPDATE. */
+    [P_PAGES_CLAIM] = {"claim due pages",
+                       "WITH d AS (SELECT article_id FROM pages"
+                       " WHERE next_fetch IS NOT NULL AND next_fetch <= $1"
+                       " ORDER BY next_fetch, article_id LIMIT $2 FOR UPDATE SKIP LOCKED),"
+                       " u AS (UPDATE pages p SET next_fetch = $3 FROM d"
+                       " WHERE p.article_id = d.article_id RETURNING p.article_id)"
+                       " SELECT " PAGE_COLS " FROM " PAGE_FROM
+                       " WHERE p.article_id IN (SELECT article_id FROM u)"
+                       " ORDER BY p.next_fetch, p.article_id"},
     [P_PAGE_NEXT_DUE] = {"read next page due", "SELECT coalesce(min(next_fetch), 0) FROM pages"
                                                " WHERE next_fetch IS NOT NULL"},
     [P_PAGE_GET] = {"read page", "SELECT " PAGE_COLS " FROM " PAGE_FROM " WHERE p.article_id = $1"},

@@ -9,6 +9,8 @@
  *   more requests at once than per_host, nor two requests closer than
  *   host_gap (less the slack test_integration_poll allows for connection
  *   set-up), though each node on its own would allow three times that;
+ * - article pages (fetch_pages) are claimed through the database too: with
+ *   three nodes, each page is fetched once;
  * - a node stopped with SIGTERM hands back its feed leases and its claims
  *   on undelivered alerts as it exits, so that another node takes them at
  *   once rather than when they expire (minutes later).
@@ -57,7 +59,10 @@ struct host {
     int n;
     double at[MAX_REQ]; /* arrival times, CLOCK_MONOTONIC seconds */
     int hits[MAX_REQ];  /* per feed index */
+    int phits[MAX_REQ]; /* article page requests, per feed index */
 };
+
+static int local_pages; /* feed items link to pages on their host (/p/i) */
 
 static struct host hosts[HOSTS];
 
@@ -80,9 +85,10 @@ static void reply(struct host *h, struct evhttp_request *req, int i)
     int n = snprintf(body, sizeof body,
                      "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>F%d</title>"
                      "<item><guid>g%d-%d</guid><title>Harbour %d</title>"
-                     "<link>https://example.org/%d/%d</link><description>%s</description>"
+                     "<link>%s:%d/%s/%d</link><description>%s</description>"
                      "</item></channel></rss>",
-                     i, h->srv.port, i, i, h->srv.port, i, canonical);
+                     i, h->srv.port, i, i, local_pages ? "http://127.0.0.1" : "https://example.org",
+                     h->srv.port, local_pages ? "p" : "a", i, canonical);
     pthread_mutex_lock(&h->mu);
     h->in_flight--;
     pthread_mutex_unlock(&h->mu);
@@ -103,6 +109,18 @@ static void handle(struct evhttp_request *req, void *arg)
     struct host *h = arg;
     int i = -1, hang = 0;
     const char *uri = evhttp_request_get_uri(req);
+    if (sscanf(uri, "/p/%d", &i) == 1 && i >= 0 && i < MAX_REQ) {
+        char page[2048];
+        pthread_mutex_lock(&h->mu);
+        h->phits[i]++;
+        pthread_mutex_unlock(&h->mu);
+        int n = snprintf(page, sizeof page,
+                         "<html><head><title>Harbour %d</title></head><body><article>"
+                         "<h1>Harbour %d</h1><p>%s</p></article></body></html>",
+                         i, i, canonical);
+        test_reply(req, 200, "text/html; charset=utf-8", page, (size_t)n);
+        return;
+    }
     if (sscanf(uri, "/f/%d", &i) != 1 && (hang = sscanf(uri, "/hang/%d", &i)) != 1) {
         evhttp_send_error(req, 404, "Not Found");
         return;
@@ -256,9 +274,9 @@ static void write_conf(const char *file, const char *uri, int node, const char *
     assert_non_null(fp);
     fprintf(
         fp,
-        "[daemon]\ndatabase = %s\nnode = n%d\ninterval = 1h\nfetch_pages = no\n%s\n"
+        "[daemon]\ndatabase = %s\nnode = n%d\ninterval = 1h\nfetch_pages = %s\n%s\n"
         "[alerts]\nsyslog = no\nmin_score = 0.3\n\n[canonical harbour]\nfile = canonical.txt\n\n",
-        uri, node, extra);
+        uri, node, local_pages ? "yes" : "no", extra);
     for (int k = 0; k < HOSTS; k++)
         for (int i = 0; i < nfeeds; i++)
             fprintf(fp, "[feed h%df%02d]\nurl = http://127.0.0.1:%d/%s/%d\n", k, i,
@@ -293,9 +311,16 @@ static void run_nodes(const char *uri, const char *extra, int nfeeds)
         pid[n] = spawn(dir, conf[n], n);
     long long polled =
         wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL", HOSTS * nfeeds, 90);
+    long long pages = local_pages ? wait_int(c,
+                                             "SELECT count(*) FROM pages"
+                                             " WHERE last_fetch IS NOT NULL",
+                                             HOSTS * nfeeds, 90)
+                                  : 0;
     for (int n = 0; n < NODES; n++)
         stop(dir, pid[n], n);
     assert_int_equal(polled, HOSTS * nfeeds);
+    if (local_pages)
+        assert_int_equal(pages, HOSTS * nfeeds);
     /* each feed once: the nodes shared them */
     assert_int_equal(db_int(c, "SELECT count(*) FROM articles"), HOSTS * nfeeds);
     PQfinish(c);
@@ -347,6 +372,24 @@ static void test_host_gap_across_nodes(void **state)
         if (closest < 0.45)
             fail_msg("host %d saw two requests %.3f s apart, host_gap is 0.5 s", k, closest);
     }
+}
+
+/* fetch_pages: every article page is claimed by one node, so each is
+ * fetched once, though every node sees all of them due. */
+static void test_pages_once_across_nodes(void **state)
+{
+    (void)state;
+    const char *uri = pg_uri_or_skip();
+    hosts_start(0);
+    local_pages = 1;
+    run_nodes(uri, "concurrency = 8\nper_host = 8\nhost_gap = 0\n", 6);
+    local_pages = 0;
+    hosts_stop();
+    for (int k = 0; k < HOSTS; k++)
+        for (int i = 0; i < 6; i++)
+            if (hosts[k].phits[i] != 1)
+                fail_msg("host %d page %d fetched %d times", k, i, hosts[k].phits[i]);
+    print_message("pages: each of %d fetched once by three nodes\n", HOSTS * 6);
 }
 
 /* ---- a clean stop hands the node's work back ---- */
@@ -447,6 +490,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_host_budget_across_nodes, kill_nodes),
         cmocka_unit_test_teardown(test_host_gap_across_nodes, kill_nodes),
+        cmocka_unit_test_teardown(test_pages_once_across_nodes, kill_nodes),
         cmocka_unit_test_teardown(test_sigterm_releases, kill_nodes),
     };
     return cmocka_run_group_tests_name("cluster nodes", tests, NULL, NULL);

@@ -998,6 +998,81 @@ static void test_store_pg_delivery_claims(void **state)
     store_close(b);
 }
 
+struct pages_seen {
+    int n;
+    int64_t ids[8];
+};
+
+static int page_seen(const struct store_page *pg, void *arg)
+{
+    struct pages_seen *s = arg;
+    assert_true(s->n < 8);
+    s->ids[s->n++] = pg->article_id;
+    return 0;
+}
+
+static struct pages_seen pages_due_on(struct store *st, time_t now, int limit)
+{
+    struct pages_seen s = {0};
+    char err[512];
+    if (store_pages_due(st, now, limit, page_seen, &s, err, sizeof err) < 0)
+        fail_msg("%s", err);
+    return s;
+}
+
+/* Due article pages are claimed per node: a page one node fetches is not
+ * due for another until its claim ends, and a page put back with its next
+ * fetch time is due then, for any node. */
+static void test_store_pg_page_claims(void **state)
+{
+    struct fx *fx = *state;
+    struct store *b = NULL;
+    int64_t f = feed(fx, "a"), art[3];
+    for (int i = 0; i < 3; i++) {
+        struct store_upsert u = {0};
+        char guid[8];
+        snprintf(guid, sizeof guid, "g%d", i);
+        upsert(fx, f, guid, "text", 10, &u);
+        free(u.prev_text);
+        art[i] = u.article_id;
+        assert_int_equal(
+            store_page_add(fx->st, art[i], "https://a.example/p", 20 + i, fx->err, sizeof fx->err),
+            0);
+    }
+    assert_int_equal(store_open(fx->db, &b, fx->err, sizeof fx->err), 0);
+    /* without a node: plain reads, the same pages every time */
+    assert_int_equal(store_claims(fx->st), 0);
+    assert_int_equal(pages_due_on(fx->st, 100, 10).n, 3);
+    assert_int_equal(pages_due_on(fx->st, 100, 10).n, 3);
+
+    assert_int_equal(store_claim_as(fx->st, "node-a", fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_claim_as(b, "node-b", fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_claims(b), 1);
+    struct pages_seen sa = pages_due_on(fx->st, 100, 2);
+    assert_int_equal(sa.n, 2);
+    assert_int_equal(sa.ids[0], art[0]);
+    struct pages_seen sb = pages_due_on(b, 100, 10);
+    assert_int_equal(sb.n, 1); /* a's two are a's */
+    assert_int_equal(sb.ids[0], art[2]);
+    assert_int_equal(pages_due_on(fx->st, 100, 10).n, 0); /* claimed ones are not due again */
+
+    /* a fetched its first page: next fetch at 500, for whoever comes then */
+    struct store_page pg;
+    assert_int_equal(store_page_get(fx->st, art[0], &pg, fx->err, sizeof fx->err), 0);
+    pg.next_fetch = 500;
+    assert_int_equal(store_page_put(fx->st, &pg, fx->err, sizeof fx->err), 0);
+    store_page_clear(&pg);
+    /* a dies holding its second: due again when the claim ends */
+    assert_int_equal(pages_due_on(b, 100 + STORE_PAGE_LEASE - 1, 10).n, 0);
+    struct pages_seen late = pages_due_on(b, 100 + STORE_PAGE_LEASE, 10);
+    assert_int_equal(late.n, 2); /* art[1] (a's) and art[2] (b's own), their claims over */
+    assert_int_equal(late.ids[0], art[1]);
+    struct pages_seen next = pages_due_on(fx->st, 500, 10);
+    assert_int_equal(next.n, 1); /* art[0] at its own next fetch */
+    assert_int_equal(next.ids[0], art[0]);
+    store_close(b);
+}
+
 static int64_t feed_at(struct fx *fx, const char *name, const char *url)
 {
     int64_t id = 0;
@@ -1299,6 +1374,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_pg_busy, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_leases, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_delivery_claims, setup_pg, teardown),
+        cmocka_unit_test_setup_teardown(test_store_pg_page_claims, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_host_keys, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_host_budget, setup_pg, teardown),
         cmocka_unit_test_setup_teardown(test_store_pg_host_budget_nodes, setup_pg, teardown),
