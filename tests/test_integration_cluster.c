@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/pgtest.h"
 #include "support/support.h"
 
 #define NFEEDS 300
@@ -76,63 +77,6 @@ static void handle(struct evhttp_request *req, void *arg)
     test_reply(req, 200, "application/rss+xml", body, (size_t)n);
 }
 
-static PGconn *db_connect(const char *uri)
-{
-    PGconn *c = PQconnectdb(uri);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("cannot connect: %s", PQerrorMessage(c));
-    return c;
-}
-
-static void db_exec(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-        fail_msg("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-}
-
-/* The first column of the first row as a number; -1 when the query fails
- * (the schema may not exist yet while the nodes start). */
-static long long db_int(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    long long v = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return v;
-}
-
-static pid_t spawn(const char *dir, const char *conf, int node)
-{
-    char log[512];
-    snprintf(log, sizeof log, "%s/node%d.log", dir, node);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-            _exit(127);
-        execl(PW_BINARY_DIR "/presswatchd", "presswatchd", "--config", conf, "--foreground",
-              (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Waits until sql yields at least want, or secs pass; returns the last value. */
-static long long wait_int(PGconn *c, const char *sql, long long want, int secs)
-{
-    long long v = -1;
-    for (int t = 0; t < secs * 10; t++) {
-        if ((v = db_int(c, sql)) >= want)
-            break;
-        usleep(100000);
-    }
-    return v;
-}
-
 /* Adds each alert_id= of path to seen[] (counts per id). */
 static void count_alert_ids(const char *path, int *seen, int nseen, int *lines)
 {
@@ -155,16 +99,8 @@ static void count_alert_ids(const char *path, int *seen, int nseen, int *lines)
 static void test_three_nodes_one_killed(void **state)
 {
     (void)state;
-    const char *uri = getenv("PW_TEST_PG_URI");
-    if (!uri || !*uri) {
-        print_message("[  SKIPPED ] cluster: PW_TEST_PG_URI is not set "
-                      "(run through tests/pg_cluster.sh)\n");
-        skip();
-    }
-    PGconn *c = db_connect(uri);
-    db_exec(c, "SET client_min_messages = warning");
-    db_exec(c, "DROP SCHEMA public CASCADE");
-    db_exec(c, "CREATE SCHEMA public");
+    const char *uri = pgtest_uri_or_skip();
+    PGconn *c = pgtest_fresh(uri);
 
     char dir[256], path[512];
     test_mkdtemp(dir, sizeof dir, "pw-cluster");
@@ -198,30 +134,31 @@ static void test_three_nodes_one_killed(void **state)
 
     pid_t pid[NODES];
     for (int n = 0; n < NODES; n++)
-        pid[n] = spawn(dir, conf[n], n);
+        pid[n] = pgtest_spawn_node(dir, conf[n], n);
 
     /* Mid-cycle: some feeds done, and the victim holding leases. */
-    assert_true(wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL", 30, 60) >=
-                30);
-    long long held = wait_int(c,
-                              "SELECT count(*) FROM feeds WHERE lease_node = 'n1'"
-                              " AND lease_until > extract(epoch FROM now())::bigint",
-                              1, 30);
+    assert_true(pgtest_wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL", 30,
+                                60) >= 30);
+    long long held = pgtest_wait_int(c,
+                                     "SELECT count(*) FROM feeds WHERE lease_node = 'n1'"
+                                     " AND lease_until > extract(epoch FROM now())::bigint",
+                                     1, 30);
     assert_true(held >= 1);
     assert_int_equal(kill(pid[KILLED], SIGKILL), 0);
     int status;
     assert_int_equal(waitpid(pid[KILLED], &status, 0), pid[KILLED]);
     time_t killed_at = time(NULL);
     /* What the victim held when it died: at most these may be polled twice. */
-    held = db_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n1'");
-    long long polled_at_kill = db_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL");
+    held = pgtest_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n1'");
+    long long polled_at_kill =
+        pgtest_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL");
     print_message("cluster: n1 killed holding %lld leases, %lld/%d feeds polled\n", held,
                   polled_at_kill, NFEEDS);
 
     /* Every feed polled within a lease period of the kill (plus slack for
      * a sanitized build on two cores). */
-    long long polled =
-        wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL", NFEEDS, LEASE + 30);
+    long long polled = pgtest_wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL",
+                                       NFEEDS, LEASE + 30);
     print_message("cluster: all %lld feeds polled %lds after the kill\n", polled,
                   (long)(time(NULL) - killed_at));
     assert_int_equal(polled, NFEEDS);
@@ -231,15 +168,16 @@ static void test_three_nodes_one_killed(void **state)
     int nalerts = 0;
     for (int i = 0; i < NFEEDS; i++)
         nalerts += COVERS(i) + FAILS(i);
-    assert_int_equal(wait_int(c, "SELECT count(*) FROM alerts", nalerts, 30), nalerts);
-    assert_int_equal(wait_int(c,
-                              "SELECT 1 - least(count(*), 1) FROM deliveries WHERE channel = 'file'"
-                              " AND state = 'pending' AND (claim_until IS NULL"
-                              " OR claim_until <= extract(epoch FROM now())::bigint)",
-                              1, 30),
-                     1);
-    long long stranded =
-        db_int(c, "SELECT count(*) FROM deliveries WHERE channel = 'file' AND state = 'pending'");
+    assert_int_equal(pgtest_wait_int(c, "SELECT count(*) FROM alerts", nalerts, 30), nalerts);
+    assert_int_equal(
+        pgtest_wait_int(c,
+                        "SELECT 1 - least(count(*), 1) FROM deliveries WHERE channel = 'file'"
+                        " AND state = 'pending' AND (claim_until IS NULL"
+                        " OR claim_until <= extract(epoch FROM now())::bigint)",
+                        1, 30),
+        1);
+    long long stranded = pgtest_int(
+        c, "SELECT count(*) FROM deliveries WHERE channel = 'file' AND state = 'pending'");
 
     for (int n = 0; n < NODES; n++) {
         if (n == KILLED)
@@ -257,10 +195,10 @@ static void test_three_nodes_one_killed(void **state)
     int ok_feeds = 0;
     for (int i = 0; i < NFEEDS; i++)
         ok_feeds += !FAILS(i);
-    assert_int_equal(db_int(c, "SELECT count(*) FROM articles"), 2 * ok_feeds);
-    assert_int_equal(db_int(c, "SELECT count(*) FROM versions"), 2 * ok_feeds);
-    assert_int_equal(db_int(c, "SELECT count(*) FROM (SELECT feed_id, guid FROM articles"
-                               " GROUP BY feed_id, guid HAVING count(*) > 1) d"),
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM articles"), 2 * ok_feeds);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM versions"), 2 * ok_feeds);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM (SELECT feed_id, guid FROM articles"
+                                   " GROUP BY feed_id, guid HAVING count(*) > 1) d"),
                      0);
 
     /* No alert delivered twice, across the three nodes' files. */

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/pgtest.h"
 #include "support/support.h"
 
 #define NODES 3
@@ -169,54 +170,6 @@ static void hosts_stop(void)
 
 /* ---- database and nodes ---- */
 
-static PGconn *db_fresh(const char *uri)
-{
-    PGconn *c = PQconnectdb(uri);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("cannot connect: %s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, "SET client_min_messages = warning;"
-                            "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        fail_msg("reset schema: %s", PQerrorMessage(c));
-    PQclear(r);
-    return c;
-}
-
-/* The first column of the first row; -1 when the query fails (the schema
- * may not exist yet while the nodes start). */
-static long long db_int(PGconn *c, const char *sql)
-{
-    PGresult *r = PQexec(c, sql);
-    long long v = -1;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        v = atoll(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    return v;
-}
-
-/* Waits until sql yields at least want, or secs pass; returns the last value. */
-static long long wait_int(PGconn *c, const char *sql, long long want, int secs)
-{
-    long long v = -1;
-    for (int t = 0; t < secs * 10; t++) {
-        if ((v = db_int(c, sql)) >= want)
-            break;
-        usleep(100000);
-    }
-    return v;
-}
-
-static const char *pg_uri_or_skip(void)
-{
-    const char *uri = getenv("PW_TEST_PG_URI");
-    if (!uri || !*uri) {
-        print_message("[  SKIPPED ] cluster: PW_TEST_PG_URI is not set "
-                      "(run through tests/pg_cluster.sh)\n");
-        skip();
-    }
-    return uri;
-}
-
 /* Nodes running, so that a failed test does not leave them behind. */
 static pid_t running[NODES];
 
@@ -234,18 +187,7 @@ static int kill_nodes(void **state)
 
 static pid_t spawn(const char *dir, const char *conf, int node)
 {
-    char log[512];
-    snprintf(log, sizeof log, "%s/node%d.log", dir, node);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
-            _exit(127);
-        execl(PW_BINARY_DIR "/presswatchd", "presswatchd", "--config", conf, "--foreground",
-              (char *)NULL);
-        _exit(127);
-    }
+    pid_t pid = pgtest_spawn_node(dir, conf, node);
     running[node] = pid;
     return pid;
 }
@@ -298,7 +240,7 @@ static void write_canonical(const char *dir)
  * polled and the nodes stopped. */
 static void run_nodes(const char *uri, const char *extra, int nfeeds)
 {
-    PGconn *c = db_fresh(uri);
+    PGconn *c = pgtest_fresh(uri);
     char dir[256], conf[NODES][512];
     test_mkdtemp(dir, sizeof dir, "pw-polite");
     write_canonical(dir);
@@ -309,12 +251,12 @@ static void run_nodes(const char *uri, const char *extra, int nfeeds)
     pid_t pid[NODES];
     for (int n = 0; n < NODES; n++)
         pid[n] = spawn(dir, conf[n], n);
-    long long polled =
-        wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL", HOSTS * nfeeds, 90);
-    long long pages = local_pages ? wait_int(c,
-                                             "SELECT count(*) FROM pages"
-                                             " WHERE last_fetch IS NOT NULL",
-                                             HOSTS * nfeeds, 90)
+    long long polled = pgtest_wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL",
+                                       HOSTS * nfeeds, 90);
+    long long pages = local_pages ? pgtest_wait_int(c,
+                                                    "SELECT count(*) FROM pages"
+                                                    " WHERE last_fetch IS NOT NULL",
+                                                    HOSTS * nfeeds, 90)
                                   : 0;
     for (int n = 0; n < NODES; n++)
         stop(dir, pid[n], n);
@@ -322,7 +264,7 @@ static void run_nodes(const char *uri, const char *extra, int nfeeds)
     if (local_pages)
         assert_int_equal(pages, HOSTS * nfeeds);
     /* each feed once: the nodes shared them */
-    assert_int_equal(db_int(c, "SELECT count(*) FROM articles"), HOSTS * nfeeds);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM articles"), HOSTS * nfeeds);
     PQfinish(c);
     test_rmdir(dir);
 }
@@ -333,7 +275,7 @@ static void run_nodes(const char *uri, const char *extra, int nfeeds)
 static void test_host_budget_across_nodes(void **state)
 {
     (void)state;
-    const char *uri = pg_uri_or_skip();
+    const char *uri = pgtest_uri_or_skip();
     hosts_start(400);
     run_nodes(uri, "concurrency = 8\nper_host = 2\nhost_gap = 0\n", 6);
     hosts_stop();
@@ -353,7 +295,7 @@ static void test_host_budget_across_nodes(void **state)
 static void test_host_gap_across_nodes(void **state)
 {
     (void)state;
-    const char *uri = pg_uri_or_skip();
+    const char *uri = pgtest_uri_or_skip();
     hosts_start(0);
     /* one poll at a time per node: each node's claims spread over the
      * hosts, so its own gap would not space them */
@@ -379,7 +321,7 @@ static void test_host_gap_across_nodes(void **state)
 static void test_pages_once_across_nodes(void **state)
 {
     (void)state;
-    const char *uri = pg_uri_or_skip();
+    const char *uri = pgtest_uri_or_skip();
     hosts_start(0);
     local_pages = 1;
     run_nodes(uri, "concurrency = 8\nper_host = 8\nhost_gap = 0\n", 6);
@@ -400,11 +342,11 @@ static void test_pages_once_across_nodes(void **state)
 static void test_sigterm_releases(void **state)
 {
     (void)state;
-    const char *uri = pg_uri_or_skip();
+    const char *uri = pgtest_uri_or_skip();
     hosts_start(0);
     for (int k = 0; k < HOSTS; k++)
         hosts[k].hang = 1;
-    PGconn *c = db_fresh(uri);
+    PGconn *c = pgtest_fresh(uri);
     char dir[256], conf[2][512], path[600];
     test_mkdtemp(dir, sizeof dir, "pw-stop");
     write_canonical(dir);
@@ -434,12 +376,12 @@ static void test_sigterm_releases(void **state)
      * under its claims) and hangs on the others, holding their leases */
     int nquick = HOSTS * STOP_FEEDS / 2, nhang = HOSTS * STOP_FEEDS - nquick;
     pid_t p0 = spawn(dir, conf[0], 0);
-    assert_true(wait_int(c,
-                         "SELECT count(*) FROM deliveries WHERE claimed_by = 'n0'"
-                         " AND state = 'pending'",
-                         nquick, 60) >= nquick);
-    assert_int_equal(wait_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n0'", nhang, 60),
-                     nhang);
+    assert_true(pgtest_wait_int(c,
+                                "SELECT count(*) FROM deliveries WHERE claimed_by = 'n0'"
+                                " AND state = 'pending'",
+                                nquick, 60) >= nquick);
+    assert_int_equal(
+        pgtest_wait_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n0'", nhang, 60), nhang);
     int requested = 0;
     for (int t = 0; t < 600 && requested < nhang; t++) {
         requested = 0;
@@ -455,29 +397,29 @@ static void test_sigterm_releases(void **state)
 
     /* n1 joins: everything is n0's, so it has nothing to do */
     pid_t p1 = spawn(dir, conf[1], 1);
-    assert_int_equal(wait_int(c, "SELECT count(*) FROM nodes WHERE name = 'n1'", 1, 30), 1);
-    assert_int_equal(db_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n1'"), 0);
+    assert_int_equal(pgtest_wait_int(c, "SELECT count(*) FROM nodes WHERE name = 'n1'", 1, 30), 1);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n1'"), 0);
 
     /* n0 stops: as it exits, its leases and claims are handed back */
     stop(dir, p0, 0);
-    assert_int_equal(db_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n0'"), 0);
-    assert_int_equal(db_int(c, "SELECT count(*) FROM deliveries WHERE claimed_by = 'n0'"
-                               " AND state = 'pending'"),
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n0'"), 0);
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM deliveries WHERE claimed_by = 'n0'"
+                                   " AND state = 'pending'"),
                      0);
 
     /* and n1 takes them now, well inside the lease n0 had (120 s) */
-    assert_int_equal(wait_int(c,
-                              "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL"
-                              " AND last_error IS NULL",
-                              HOSTS * STOP_FEEDS, 45),
+    assert_int_equal(pgtest_wait_int(c,
+                                     "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL"
+                                     " AND last_error IS NULL",
+                                     HOSTS * STOP_FEEDS, 45),
                      HOSTS * STOP_FEEDS);
     snprintf(path, sizeof path, "%s/ok/alerts.txt", dir);
     assert_true(test_wait_for(path, "canonical=harbour", 30));
-    assert_int_equal(db_int(c, "SELECT count(*) FROM alerts"), HOSTS * STOP_FEEDS);
-    assert_int_equal(wait_int(c,
-                              "SELECT 1 - least(count(*), 1) FROM deliveries"
-                              " WHERE state = 'pending'",
-                              1, 45),
+    assert_int_equal(pgtest_int(c, "SELECT count(*) FROM alerts"), HOSTS * STOP_FEEDS);
+    assert_int_equal(pgtest_wait_int(c,
+                                     "SELECT 1 - least(count(*), 1) FROM deliveries"
+                                     " WHERE state = 'pending'",
+                                     1, 45),
                      1);
     stop(dir, p1, 1);
     PQfinish(c);
