@@ -145,6 +145,10 @@ static const char *const migrations[] = {
     "CREATE INDEX pages_due ON pages(next_fetch) WHERE next_fetch IS NOT NULL;"
     "ALTER TABLE versions ADD COLUMN source TEXT NOT NULL DEFAULT 'feed';"
     "ALTER TABLE coverage ADD COLUMN active INTEGER NOT NULL DEFAULT 1;",
+    /* 4: store_delivery_sent_stats reads the last hour of sent deliveries
+     * and the newest one, not the whole history (the mailer asks after
+     * every poll) */
+    "CREATE INDEX deliveries_sent ON deliveries(channel, sent_at) WHERE state = 'sent';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -313,9 +317,10 @@ static const struct stmt_def stmt_defs[S__N] = {
     /* Every delivery of one message is marked with the same sent_at, so
      * distinct times count messages (two in one second count as one). */
     [S_DELIVERY_SENT_STATS] = {"count sent deliveries",
-                               "SELECT count(DISTINCT sent_at) FILTER (WHERE sent_at >= ?2),"
-                               " coalesce(max(sent_at), 0)"
-                               " FROM deliveries WHERE channel = ?1 AND state = 'sent'"},
+                               "SELECT (SELECT count(DISTINCT sent_at) FROM deliveries"
+                               " WHERE channel = ?1 AND state = 'sent' AND sent_at >= ?2),"
+                               " (SELECT coalesce(max(sent_at), 0) FROM deliveries"
+                               " WHERE channel = ?1 AND state = 'sent')"},
     [S_DELIVERY_BACKLOG] = {"count pending deliveries",
                             "SELECT count(*) FROM deliveries WHERE channel = ?1"
                             " AND state = 'pending'"},

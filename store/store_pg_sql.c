@@ -152,6 +152,10 @@ const char *const pg_migrations[] = {
     "CREATE INDEX feeds_leased_node ON feeds(lease_node) WHERE lease_node IS NOT NULL;"
     "CREATE INDEX deliveries_claimed ON deliveries(claimed_by)"
     " WHERE claimed_by IS NOT NULL AND state = 'pending';",
+    /* 5: store_delivery_sent_stats reads the last hour of sent deliveries
+     * and the newest one, not the whole history (the mailer asks after
+     * every poll) */
+    "CREATE INDEX deliveries_sent ON deliveries(channel, sent_at) WHERE state = 'sent';",
 };
 
 const int pg_n_migrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);
@@ -273,9 +277,10 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
     /* Every delivery of one message is marked with the same sent_at, so
      * distinct times count messages (two in one second count as one). */
     [P_DELIVERY_SENT_STATS] = {"count sent deliveries",
-                               "SELECT count(DISTINCT sent_at) FILTER (WHERE sent_at >= $2),"
-                               " coalesce(max(sent_at), 0)"
-                               " FROM deliveries WHERE channel = $1 AND state = 'sent'"},
+                               "SELECT (SELECT count(DISTINCT sent_at) FROM deliveries"
+                               " WHERE channel = $1 AND state = 'sent' AND sent_at >= $2),"
+                               " (SELECT coalesce(max(sent_at), 0) FROM deliveries"
+                               " WHERE channel = $1 AND state = 'sent')"},
     [P_DELIVERY_BACKLOG] = {"count pending deliveries",
                             "SELECT count(*) FROM deliveries WHERE channel = $1"
                             " AND state = 'pending'"},
