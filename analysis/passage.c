@@ -30,12 +30,34 @@ static int push(char ***out, size_t *n, const char *s)
     return 0;
 }
 
-static int has_num(const struct tok *t, size_t n, int num)
+/* Facts a misquote may change: a number, a month. */
+enum fact { FACT_NUM, FACT_MONTH };
+
+static int fact_of(const struct tok *t, enum fact f)
+{
+    return f == FACT_NUM ? t->num : t->month;
+}
+
+static int has_fact(const struct tok *t, size_t n, enum fact f, int v)
 {
     for (size_t i = 0; i < n; i++)
-        if (t[i].num == num)
+        if (fact_of(&t[i], f) == v)
             return 1;
     return 0;
+}
+
+/* *lost: the first fact of c that a lacks; *added: the first of a that c
+ * lacks (0: none). */
+static void fact_swap(const struct tok *c, size_t nc, const struct tok *a, size_t na, enum fact f,
+                      int *lost, int *added)
+{
+    *lost = *added = 0;
+    for (size_t i = 0; i < nc && !*lost; i++)
+        if (fact_of(&c[i], f) && !has_fact(a, na, f, fact_of(&c[i], f)))
+            *lost = fact_of(&c[i], f);
+    for (size_t i = 0; i < na && !*added; i++)
+        if (fact_of(&a[i], f) && !has_fact(c, nc, f, fact_of(&a[i], f)))
+            *added = fact_of(&a[i], f);
 }
 
 static size_t count_neg(const struct tok *t, size_t n, int min)
@@ -89,14 +111,6 @@ static int negation_change(const struct tok *c, size_t nc, const struct tok *a, 
     return 0;
 }
 
-static int has_month(const struct tok *t, size_t n, int m)
-{
-    for (size_t i = 0; i < n; i++)
-        if (t[i].month == m)
-            return 1;
-    return 0;
-}
-
 /* A month the canonical names and the passage replaced by another one: a
  * date moved ("1 July" reported as "1 August"). */
 static int month_change(const struct tok *c, size_t nc, const struct tok *a, size_t na, char ***out,
@@ -105,13 +119,8 @@ static int month_change(const struct tok *c, size_t nc, const struct tok *a, siz
     static const char *const names[] = {"January",   "February", "March",    "April",
                                         "May",       "June",     "July",     "August",
                                         "September", "October",  "November", "December"};
-    int lost = 0, added = 0;
-    for (size_t i = 0; i < nc && !lost; i++)
-        if (c[i].month && !has_month(a, na, c[i].month))
-            lost = c[i].month;
-    for (size_t i = 0; i < na && !added; i++)
-        if (a[i].month && !has_month(c, nc, a[i].month))
-            added = a[i].month;
+    int lost, added;
+    fact_swap(c, nc, a, na, FACT_MONTH, &lost, &added);
     if (!lost || !added)
         return 0;
     char msg[64];
@@ -166,13 +175,8 @@ int passage_changes(const char *ctext, const struct tok *c, size_t nc, const cha
                     const struct tok *a, size_t na, int cross, int several, char ***out, size_t *n)
 {
     /* A number the canonical has and the article replaced by another one. */
-    int lost = 0, added = 0;
-    for (size_t i = 0; i < nc && !lost; i++)
-        if (c[i].num && !has_num(a, na, c[i].num))
-            lost = c[i].num;
-    for (size_t i = 0; i < na && !added; i++)
-        if (a[i].num && !has_num(c, nc, a[i].num))
-            added = a[i].num;
+    int lost, added;
+    fact_swap(c, nc, a, na, FACT_NUM, &lost, &added);
     if (lost && added && num_kind(lost) == num_kind(added)) {
         char msg[96];
         snprintf(msg, sizeof msg, "number %d -> %d", lost, added);

@@ -87,10 +87,8 @@ struct langid_tally {
 static int lang_of_prefix(const char *text, size_t max, const char *want)
 {
     char head[301];
-    size_t n = strlen(text);
-    if (n > max)
-        n = max;
-    while (n > 0 && n < strlen(text) && ((unsigned char)text[n] & 0xC0) == 0x80)
+    size_t len = strlen(text), n = len < max ? len : max;
+    while (n > 0 && n < len && ((unsigned char)text[n] & 0xC0) == 0x80)
         n--; /* not in the middle of a character */
     memcpy(head, text, n);
     head[n] = '\0';

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -411,6 +412,8 @@ static void memory_cycle(struct daemon *d)
     if (++d->polls < d->nfeeds)
         return;
     d->polls = 0;
+    if (!log_wants(LOG_DEBUG))
+        return; /* mallinfo2 walks every arena: only when it is logged */
     struct store_memory sm;
     store_memory(d->store, &sm);
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)

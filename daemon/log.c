@@ -21,6 +21,11 @@ void log_init(const char *ident, int to_stderr, int to_syslog, int facility)
         openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
 
+int log_wants(int priority)
+{
+    return priority <= log_cfg.level;
+}
+
 void log_set_level(int priority)
 {
     log_cfg.level = priority;

@@ -15,6 +15,8 @@ void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Messages less urgent than priority (LOG_ERR .. LOG_DEBUG) are dropped;
  * the default is LOG_INFO. */
 void log_set_level(int priority);
+/* Whether a message of priority would be logged (to skip gathering it). */
+int log_wants(int priority);
 /* verbose: log_set_level(LOG_DEBUG); else nothing changes. */
 void log_set_verbose(int verbose);
 

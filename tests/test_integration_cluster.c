@@ -96,21 +96,6 @@ static void count_alert_ids(const char *path, int *seen, int nseen, int *lines)
     fclose(fp);
 }
 
-/* Nodes running, so that a failed test does not leave them behind. */
-static pid_t pid[NODES];
-
-static int kill_nodes(void **state)
-{
-    (void)state;
-    for (int n = 0; n < NODES; n++)
-        if (pid[n] > 0) {
-            kill(pid[n], SIGKILL);
-            waitpid(pid[n], NULL, 0);
-            pid[n] = 0;
-        }
-    return 0;
-}
-
 static void test_three_nodes_one_killed(void **state)
 {
     (void)state;
@@ -148,7 +133,7 @@ static void test_three_nodes_one_killed(void **state)
     }
 
     for (int n = 0; n < NODES; n++)
-        pid[n] = pgtest_spawn_node(dir, conf[n], n);
+        pgtest_spawn_node(dir, conf[n], n);
 
     /* Mid-cycle: some feeds done, and the victim holding leases. */
     assert_true(pgtest_wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL", 30,
@@ -158,10 +143,7 @@ static void test_three_nodes_one_killed(void **state)
                                      " AND lease_until > extract(epoch FROM now())::bigint",
                                      1, 30);
     assert_true(held >= 1);
-    assert_int_equal(kill(pid[KILLED], SIGKILL), 0);
-    int status;
-    assert_int_equal(waitpid(pid[KILLED], &status, 0), pid[KILLED]);
-    pid[KILLED] = 0;
+    pgtest_kill_node(KILLED);
     time_t killed_at = time(NULL);
     /* What the victim held when it died: at most these may be polled twice. */
     held = pgtest_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n1'");
@@ -197,14 +179,7 @@ static void test_three_nodes_one_killed(void **state)
     for (int n = 0; n < NODES; n++) {
         if (n == KILLED)
             continue;
-        assert_int_equal(kill(pid[n], SIGTERM), 0);
-        assert_int_equal(waitpid(pid[n], &status, 0), pid[n]);
-        pid[n] = 0;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            snprintf(path, sizeof path, "cat %s/node%d.log >&2", dir, n);
-            assert_int_equal(system(path), 0);
-            fail_msg("node n%d exited with status %d", n, status);
-        }
+        pgtest_stop_node(dir, n);
     }
 
     /* No item stored twice; each feed's items once. */
@@ -264,7 +239,7 @@ static void test_three_nodes_one_killed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_three_nodes_one_killed, kill_nodes),
+        cmocka_unit_test_teardown(test_three_nodes_one_killed, pgtest_kill_nodes),
     };
     return cmocka_run_group_tests_name("cluster", tests, NULL, NULL);
 }

@@ -170,43 +170,6 @@ static void hosts_stop(void)
 
 /* ---- database and nodes ---- */
 
-/* Nodes running, so that a failed test does not leave them behind. */
-static pid_t running[NODES];
-
-static int kill_nodes(void **state)
-{
-    (void)state;
-    for (int n = 0; n < NODES; n++)
-        if (running[n] > 0) {
-            kill(running[n], SIGKILL);
-            waitpid(running[n], NULL, 0);
-            running[n] = 0;
-        }
-    return 0;
-}
-
-static pid_t spawn(const char *dir, const char *conf, int node)
-{
-    pid_t pid = pgtest_spawn_node(dir, conf, node);
-    running[node] = pid;
-    return pid;
-}
-
-/* SIGTERM, and the node must exit 0. */
-static void stop(const char *dir, pid_t pid, int node)
-{
-    int status;
-    assert_int_equal(kill(pid, SIGTERM), 0);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    running[node] = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        char cmd[600];
-        snprintf(cmd, sizeof cmd, "cat %s/node%d.log >&2", dir, node);
-        assert_int_equal(system(cmd), 0);
-        fail_msg("node n%d exited with status %d", node, status);
-    }
-}
-
 /* A node's config: daemon keys (extra), then nfeeds feeds per host whose
  * path is path/i. */
 static void write_conf(const char *file, const char *uri, int node, const char *extra,
@@ -248,9 +211,8 @@ static void run_nodes(const char *uri, const char *extra, int nfeeds)
         snprintf(conf[n], sizeof conf[n], "%s/node%d.conf", dir, n);
         write_conf(conf[n], uri, n, extra, "f", nfeeds);
     }
-    pid_t pid[NODES];
     for (int n = 0; n < NODES; n++)
-        pid[n] = spawn(dir, conf[n], n);
+        pgtest_spawn_node(dir, conf[n], n);
     long long polled = pgtest_wait_int(c, "SELECT count(*) FROM feeds WHERE last_fetch IS NOT NULL",
                                        HOSTS * nfeeds, 90);
     long long pages = local_pages ? pgtest_wait_int(c,
@@ -259,7 +221,7 @@ static void run_nodes(const char *uri, const char *extra, int nfeeds)
                                                     HOSTS * nfeeds, 90)
                                   : 0;
     for (int n = 0; n < NODES; n++)
-        stop(dir, pid[n], n);
+        pgtest_stop_node(dir, n);
     assert_int_equal(polled, HOSTS * nfeeds);
     if (local_pages)
         assert_int_equal(pages, HOSTS * nfeeds);
@@ -375,7 +337,7 @@ static void test_sigterm_releases(void **state)
     /* n0 alone: it polls the quick feeds (their alerts stay undelivered
      * under its claims) and hangs on the others, holding their leases */
     int nquick = HOSTS * STOP_FEEDS / 2, nhang = HOSTS * STOP_FEEDS - nquick;
-    pid_t p0 = spawn(dir, conf[0], 0);
+    pgtest_spawn_node(dir, conf[0], 0);
     assert_true(pgtest_wait_int(c,
                                 "SELECT count(*) FROM deliveries WHERE claimed_by = 'n0'"
                                 " AND state = 'pending'",
@@ -396,12 +358,12 @@ static void test_sigterm_releases(void **state)
     assert_int_equal(requested, nhang);
 
     /* n1 joins: everything is n0's, so it has nothing to do */
-    pid_t p1 = spawn(dir, conf[1], 1);
+    pgtest_spawn_node(dir, conf[1], 1);
     assert_int_equal(pgtest_wait_int(c, "SELECT count(*) FROM nodes WHERE name = 'n1'", 1, 30), 1);
     assert_int_equal(pgtest_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n1'"), 0);
 
     /* n0 stops: as it exits, its leases and claims are handed back */
-    stop(dir, p0, 0);
+    pgtest_stop_node(dir, 0);
     assert_int_equal(pgtest_int(c, "SELECT count(*) FROM feeds WHERE lease_node = 'n0'"), 0);
     assert_int_equal(pgtest_int(c, "SELECT count(*) FROM deliveries WHERE claimed_by = 'n0'"
                                    " AND state = 'pending'"),
@@ -421,7 +383,7 @@ static void test_sigterm_releases(void **state)
                                      " WHERE state = 'pending'",
                                      1, 45),
                      1);
-    stop(dir, p1, 1);
+    pgtest_stop_node(dir, 1);
     PQfinish(c);
     hosts_stop();
     test_rmdir(dir);
@@ -430,10 +392,10 @@ static void test_sigterm_releases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(test_host_budget_across_nodes, kill_nodes),
-        cmocka_unit_test_teardown(test_host_gap_across_nodes, kill_nodes),
-        cmocka_unit_test_teardown(test_pages_once_across_nodes, kill_nodes),
-        cmocka_unit_test_teardown(test_sigterm_releases, kill_nodes),
+        cmocka_unit_test_teardown(test_host_budget_across_nodes, pgtest_kill_nodes),
+        cmocka_unit_test_teardown(test_host_gap_across_nodes, pgtest_kill_nodes),
+        cmocka_unit_test_teardown(test_pages_once_across_nodes, pgtest_kill_nodes),
+        cmocka_unit_test_teardown(test_sigterm_releases, pgtest_kill_nodes),
     };
     return cmocka_run_group_tests_name("cluster nodes", tests, NULL, NULL);
 }

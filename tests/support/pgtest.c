@@ -7,8 +7,10 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 const char *pgtest_uri_or_skip(void)
@@ -56,9 +58,13 @@ long long pgtest_wait_int(PGconn *c, const char *sql, long long want, int secs)
     return v;
 }
 
+/* The nodes started and not yet reaped (0: none). */
+static pid_t nodes[PGTEST_NODES];
+
 pid_t pgtest_spawn_node(const char *dir, const char *conf, int node)
 {
     char log[512];
+    assert_true(node >= 0 && node < PGTEST_NODES);
     snprintf(log, sizeof log, "%s/node%d.log", dir, node);
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -70,5 +76,46 @@ pid_t pgtest_spawn_node(const char *dir, const char *conf, int node)
               (char *)NULL);
         _exit(127);
     }
+    nodes[node] = pid;
     return pid;
+}
+
+/* Sends sig to the node and reaps it; its wait status. */
+static int end_node(int node, int sig)
+{
+    int status = 0;
+    pid_t pid = nodes[node];
+    assert_true(pid > 0);
+    assert_int_equal(kill(pid, sig), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    nodes[node] = 0;
+    return status;
+}
+
+void pgtest_kill_node(int node)
+{
+    end_node(node, SIGKILL);
+}
+
+void pgtest_stop_node(const char *dir, int node)
+{
+    int status = end_node(node, SIGTERM);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "cat %s/node%d.log >&2", dir, node);
+        assert_int_equal(system(cmd), 0);
+        fail_msg("node n%d exited with status %d", node, status);
+    }
+}
+
+int pgtest_kill_nodes(void **state)
+{
+    (void)state;
+    for (int n = 0; n < PGTEST_NODES; n++)
+        if (nodes[n] > 0) {
+            kill(nodes[n], SIGKILL);
+            waitpid(nodes[n], NULL, 0);
+            nodes[n] = 0;
+        }
+    return 0;
 }

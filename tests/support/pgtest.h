@@ -19,8 +19,17 @@ PGconn *pgtest_fresh(const char *uri);
 long long pgtest_int(PGconn *c, const char *sql);
 /* Waits until sql yields at least want, or secs pass; returns the last value. */
 long long pgtest_wait_int(PGconn *c, const char *sql, long long want, int secs);
-/* Starts presswatchd --config conf --foreground, its output in
- * dir/nodeN.log. The caller waits for it. */
+/* Nodes are numbered 0..PGTEST_NODES-1; each runs presswatchd --config
+ * conf --foreground, its output in dir/nodeN.log. */
+#define PGTEST_NODES 8
 pid_t pgtest_spawn_node(const char *dir, const char *conf, int node);
+/* SIGKILL, and reaps the node. */
+void pgtest_kill_node(int node);
+/* SIGTERM, and the node must exit 0 (else its log is printed and the test
+ * fails). */
+void pgtest_stop_node(const char *dir, int node);
+/* A teardown: kills the nodes still running, so that a failed test does
+ * not leave them behind. */
+int pgtest_kill_nodes(void **state);
 
 #endif
