@@ -44,6 +44,7 @@ struct due {
     int64_t id;
     char *record;
     char *kind;
+    int cut_off;
 };
 
 struct due_list {
@@ -79,6 +80,7 @@ static int collect(const struct store_delivery *d, void *arg)
     slot->id = d->alert_id;
     slot->record = record;
     slot->kind = kind;
+    slot->cut_off = d->cut_off;
     return 0;
 }
 
@@ -102,12 +104,30 @@ static void to_system_log(const struct alert_sinks *sinks, const char *kind, con
         syslog(alert_severity(kind), "%s", record);
 }
 
-int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now, int *delivered,
-                   char *err, size_t errsz)
+/* Marks every delivery of l in flight (done: 0) or done (1), in one
+ * transaction. */
+static int mark_all(struct store *st, const struct due_list *l, time_t now, int done, char *err,
+                    size_t errsz)
+{
+    if (store_begin(st, err, errsz) < 0)
+        return -1;
+    for (size_t i = 0; i < l->n; i++) {
+        int rc = done ? store_delivery_done(st, l->v[i].id, ALERT_CHANNEL_LOG, now, err, errsz)
+                      : store_delivery_sending(st, l->v[i].id, ALERT_CHANNEL_LOG, now, err, errsz);
+        if (rc < 0) {
+            store_rollback(st);
+            return -1;
+        }
+    }
+    return store_commit(st, err, errsz);
+}
+
+int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now,
+                   struct alert_log_result *res, char *err, size_t errsz)
 {
     struct due_list l = {0};
     int rc = 0;
-    *delivered = 0;
+    *res = (struct alert_log_result){0};
     if (store_delivery_due(st, ALERT_CHANNEL_LOG, now, 1000, collect, &l, err, errsz) < 0) {
         rc = -1;
         goto done;
@@ -116,16 +136,24 @@ int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now
         rc = pw_err(err, errsz, "alerts: out of memory");
         goto done;
     }
+    /* Recorded first, so that a crash before the marking below is known:
+     * syslog cannot be read back, so those lines go again, counted. */
+    if (!l.n || mark_all(st, &l, now, 0, err, errsz) < 0) {
+        rc = l.n ? -1 : 0;
+        goto done;
+    }
     for (size_t i = 0; i < l.n; i++) {
         to_system_log(sinks, l.v[i].kind, l.v[i].record);
         if (sinks->to_stderr)
             fprintf(stderr, "alert: %s\n", l.v[i].record);
-        if (store_delivery_done(st, l.v[i].id, ALERT_CHANNEL_LOG, now, err, errsz) < 0) {
-            rc = -1;
-            goto done;
-        }
-        (*delivered)++;
     }
+    if (mark_all(st, &l, now, 1, err, errsz) < 0) {
+        rc = -1;
+        goto done;
+    }
+    res->delivered = (int)l.n;
+    for (size_t i = 0; i < l.n; i++)
+        res->resent += l.v[i].cut_off != 0;
 done:
     for (size_t i = 0; i < l.n; i++) {
         free(l.v[i].record);

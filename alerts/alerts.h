@@ -71,11 +71,18 @@ struct alert_sinks {
     int facility;      /* SYSLOG_FACILITY of journal records, e.g. LOG_DAEMON */
 };
 
-/* Delivers every due "log" delivery to the sinks and marks it done. Sets
- * *delivered to how many were sent. 0, or -1 with err when the store failed
- * (what was sent before stays marked). */
-int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now, int *delivered,
-                   char *err, size_t errsz);
+struct alert_log_result {
+    int delivered; /* lines written and marked */
+    int resent;    /* of them, written again after a crash cut off their first
+                    * delivery: syslog may hold them twice */
+};
+
+/* Delivers every due "log" delivery (up to 1,000) to the sinks: records
+ * them in flight, writes them, marks them done, each step for all at once.
+ * Fills *res. 0, or -1 with err when the store failed (nothing is marked
+ * done then; the next call writes those alerts again, counted as resent). */
+int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now,
+                   struct alert_log_result *res, char *err, size_t errsz);
 
 /* The journald fields of one alert, each "NAME=value" (MESSAGE, PRIORITY,
  * SYSLOG_IDENTIFIER, SYSLOG_FACILITY, PRESSWATCH_KIND and PRESSWATCH_<KEY>
@@ -118,6 +125,7 @@ struct alert_mail_item {
     int64_t id;
     const char *kind;
     const char *record;
+    int resend; /* an earlier attempt was cut off after it may have reached the server */
 };
 
 /* Renders the RFC 5322 message for items[0..n) (n > 1: a digest): UTF-8
@@ -149,6 +157,8 @@ struct alert_mail_report {
     const char *error; /* when !ok */
     time_t retry_at;   /* when !ok */
     int busy;          /* another message went out right away */
+    size_t resent;     /* alerts in it whose earlier attempt was cut off: the
+                        * receiver may hold them twice, under one Message-ID */
 };
 typedef void (*alert_mailer_cb)(const struct alert_mail_report *r, void *arg);
 

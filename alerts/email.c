@@ -4,10 +4,13 @@
  *
  * Exactly once, as far as SMTP allows: deliveries are marked sent only when
  * the server has answered 250 to the message. A crash in the window between
- * that 250 and the commit of store_delivery_done sends the message again at
- * the next start; the Message-ID is derived from the alert ids, so the
- * resend is recognisable (and dropped by servers and clients that dedupe on
- * it). No other window loses or repeats an alert.
+ * the server taking the message and the commit of store_delivery_done sends
+ * it again at the next start (RFC 1047 describes the window; no SMTP client
+ * can close it). The resend carries the same Message-ID, derived from the
+ * alert ids, so mailboxes that dedupe on it show one message; and since each
+ * attempt is recorded (store_delivery_sending) before it starts, the resend
+ * is counted and reported, never silent. No other window loses or repeats
+ * an alert.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +24,8 @@
 #include "fetchers/fetch.h"
 #include "store/store.h"
 
-#define MAX_BATCH 500          /* alerts in one digest; the rest go in the next */
-#define MAX_BACKOFF (6 * 3600) /* a day's outage still retries four times a day */
+#define MAX_BATCH 500            /* alerts in one digest; the rest go in the next */
+#define MAX_BACKOFF (6LL * 3600) /* a day's outage still retries four times a day */
 
 /* The mailer's own copy of the options: a reload may free the config while
  * a message is in flight, and the next message starts from the callback. */
@@ -41,7 +44,8 @@ struct alert_mailer {
     time_t rest_until; /* after a failure the channel waits, whatever is due */
     int64_t *ids;      /* of the message in flight */
     size_t nids;
-    int attempts; /* most attempts among them */
+    size_t resent; /* of them, sent again after a cut-off attempt */
+    int attempts;  /* most attempts among them */
 };
 
 struct due {
@@ -195,7 +199,7 @@ static int collect(const struct store_delivery *d, void *arg)
         free(record);
         goto oom;
     }
-    l->v[l->n++] = (struct alert_mail_item){d->alert_id, kind, record};
+    l->v[l->n++] = (struct alert_mail_item){d->alert_id, kind, record, d->cut_off};
     if (d->attempts > l->attempts)
         l->attempts = d->attempts;
     return 0;
@@ -244,7 +248,8 @@ static void on_sent(const struct fetch_result *res, void *arg)
     struct alert_mailer *m = arg;
     time_t now = time(NULL);
     char err[512];
-    struct alert_mail_report r = {.ok = res->ok, .alerts = m->nids, .error = res->error};
+    struct alert_mail_report r = {
+        .ok = res->ok, .alerts = m->nids, .error = res->error, .resent = m->resent};
     m->busy = 0;
     if (!res->ok) {
         r.retry_at = now + backoff(&m->opts.o, m->attempts);
@@ -261,6 +266,21 @@ static void on_sent(const struct fetch_result *res, void *arg)
         r.busy = m->busy;
     if (m->cb)
         m->cb(&r, m->cb_arg);
+}
+
+/* Records the attempt before any byte of it can reach the server, so that a
+ * crash during it is known at the next attempt. */
+static int mark_sending(struct alert_mailer *m, time_t now, char *err, size_t errsz)
+{
+    if (store_begin(m->st, err, errsz) < 0)
+        return -1;
+    for (size_t i = 0; i < m->nids; i++) {
+        if (store_delivery_sending(m->st, m->ids[i], ALERT_CHANNEL_EMAIL, now, err, errsz) < 0) {
+            store_rollback(m->st);
+            return -1;
+        }
+    }
+    return store_commit(m->st, err, errsz);
 }
 
 /* Splits "a@x, b@y" into the envelope recipients (pointers into s). */
@@ -294,8 +314,11 @@ static int send_batch(struct alert_mailer *m, const struct due *l, size_t n, tim
     m->ids = ids;
     m->nids = n;
     m->attempts = l->attempts;
-    for (size_t i = 0; i < n; i++)
+    m->resent = 0;
+    for (size_t i = 0; i < n; i++) {
         ids[i] = l->v[i].id;
+        m->resent += l->v[i].resend != 0;
+    }
     if (o->credentials && alert_credentials_load(o->credentials, &user, &password, err, errsz) < 0)
         goto done;
     if (alert_mail_render(l->v, n, o, now, &msg, err, errsz) < 0)
@@ -309,6 +332,8 @@ static int send_batch(struct alert_mailer *m, const struct due *l, size_t n, tim
                             .data = msg.data,
                             .len = msg.len,
                             .insecure = o->insecure};
+    if (mark_sending(m, now, err, errsz) < 0)
+        goto done;
     if (fetch_start_mail(m->fc, &fm, on_sent, m, err, errsz) < 0)
         goto done;
     m->busy = 1;

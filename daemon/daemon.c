@@ -188,7 +188,11 @@ static void notify_status(struct daemon *d)
 static void on_mail_report(const struct alert_mail_report *r, void *arg)
 {
     struct daemon *d = arg;
-    if (r->ok)
+    if (r->ok && r->resent)
+        log_warnx("alerts: emailed %zu alert%s; %zu went again after an attempt cut off by a"
+                  " crash, so the receiver may hold %s twice, under one Message-ID",
+                  r->alerts, r->alerts == 1 ? "" : "s", r->resent, r->resent == 1 ? "it" : "them");
+    else if (r->ok)
         log_info("alerts: emailed %zu alert%s", r->alerts, r->alerts == 1 ? "" : "s");
     else
         log_warnx("alerts: email of %zu alert%s failed, next try in %llds: %s", r->alerts,
@@ -207,11 +211,17 @@ static void deliver(struct daemon *d)
                                 log_facility_of(c->syslog_facility)};
     char err[512];
     int n = 0;
+    struct alert_log_result lr;
     time_t now = time(NULL);
-    if (alerts_deliver(d->store, &sinks, now, &n, err, sizeof err) < 0)
+    if (alerts_deliver(d->store, &sinks, now, &lr, err, sizeof err) < 0)
         log_warnx("alerts: delivery failed, will retry: %s", err);
-    else if (n)
-        log_debug("alerts: delivered %d", n);
+    else if (lr.resent)
+        log_warnx("alerts: logged %d alert%s; %d went again after a delivery cut off by a crash,"
+                  " so the system log may hold %s twice",
+                  lr.delivered, lr.delivered == 1 ? "" : "s", lr.resent,
+                  lr.resent == 1 ? "it" : "them");
+    else if (lr.delivered)
+        log_debug("alerts: delivered %d", lr.delivered);
     if (c->alert_file && alerts_deliver_file(d->store, c->alert_file, now, &n, err, sizeof err) < 0)
         log_warnx("alerts: file delivery failed, will retry: %s", err);
     if (c->email_to && !d->mailer &&

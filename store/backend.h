@@ -98,6 +98,8 @@ int sqlite_store_delivery_done(struct sqlite_store *st, int64_t alert_id, const 
                                time_t now, char *err, size_t errsz);
 int sqlite_store_delivery_failed(struct sqlite_store *st, int64_t alert_id, const char *channel,
                                  time_t next_attempt, const char *error, char *err, size_t errsz);
+int sqlite_store_delivery_sending(struct sqlite_store *st, int64_t alert_id, const char *channel,
+                                  time_t now, char *err, size_t errsz);
 int sqlite_store_delivery_sent_stats(struct sqlite_store *st, const char *channel, time_t since,
                                      int64_t *messages, time_t *last_sent, char *err, size_t errsz);
 int sqlite_store_delivery_backlog(struct sqlite_store *st, const char *channel, int64_t *pending,
@@ -192,6 +194,8 @@ int pg_store_delivery_done(struct pg_store *st, int64_t alert_id, const char *ch
                            char *err, size_t errsz);
 int pg_store_delivery_failed(struct pg_store *st, int64_t alert_id, const char *channel,
                              time_t next_attempt, const char *error, char *err, size_t errsz);
+int pg_store_delivery_sending(struct pg_store *st, int64_t alert_id, const char *channel,
+                              time_t now, char *err, size_t errsz);
 int pg_store_delivery_sent_stats(struct pg_store *st, const char *channel, time_t since,
                                  int64_t *messages, time_t *last_sent, char *err, size_t errsz);
 int pg_store_delivery_backlog(struct pg_store *st, const char *channel, int64_t *pending, char *err,

@@ -149,6 +149,11 @@ static const char *const migrations[] = {
      * and the newest one, not the whole history (the mailer asks after
      * every poll) */
     "CREATE INDEX deliveries_sent ON deliveries(channel, sent_at) WHERE state = 'sent';",
+    /* 5: an attempt in flight (sending_at) and how many were cut off by a
+     * crash before they could be marked (interrupted): such a message goes
+     * again, and the receiver may hold it twice */
+    "ALTER TABLE deliveries ADD COLUMN sending_at INTEGER;"
+    "ALTER TABLE deliveries ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
@@ -176,6 +181,7 @@ enum stmt {
     S_DELIVERY_DUE,
     S_DELIVERY_DONE,
     S_DELIVERY_FAILED,
+    S_DELIVERY_SENDING,
     S_DELIVERY_SENT_STATS,
     S_DELIVERY_BACKLOG,
     S_DELIVERY_OLDEST_DUE,
@@ -302,18 +308,23 @@ static const struct stmt_def stmt_defs[S__N] = {
                            "INSERT INTO deliveries (alert_id, channel, state, attempts,"
                            " next_attempt) VALUES (?1, ?2, 'pending', 0, ?3)"},
     [S_DELIVERY_DUE] = {"read due deliveries",
-                        "SELECT d.alert_id, a.kind, a.record, d.channel, d.attempts"
+                        "SELECT d.alert_id, a.kind, a.record, d.channel, d.attempts,"
+                        " d.sending_at IS NOT NULL OR d.interrupted > 0"
                         " FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
                         " WHERE d.channel = ?1 AND d.state = 'pending' AND d.next_attempt <= ?2"
                         " ORDER BY a.created, a.id LIMIT ?3"},
     [S_DELIVERY_DONE] = {"mark delivery done",
                          "UPDATE deliveries SET state = 'sent', sent_at = ?3,"
-                         " attempts = attempts + 1, last_error = NULL"
+                         " attempts = attempts + 1, last_error = NULL, sending_at = NULL"
                          " WHERE alert_id = ?1 AND channel = ?2 AND state = 'pending'"},
     [S_DELIVERY_FAILED] = {"mark delivery failed",
                            "UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?3,"
-                           " last_error = ?4"
+                           " last_error = ?4, sending_at = NULL"
                            " WHERE alert_id = ?1 AND channel = ?2 AND state = 'pending'"},
+    [S_DELIVERY_SENDING] = {"mark delivery in flight",
+                            "UPDATE deliveries SET sending_at = ?3,"
+                            " interrupted = interrupted + (sending_at IS NOT NULL)"
+                            " WHERE alert_id = ?1 AND channel = ?2 AND state = 'pending'"},
     /* Every delivery of one message is marked with the same sent_at, so
      * distinct times count messages (two in one second count as one). */
     [S_DELIVERY_SENT_STATS] = {"count sent deliveries",
@@ -1062,6 +1073,7 @@ int sqlite_store_delivery_due(struct sqlite_store *st, const char *channel, time
             .record = (const char *)sqlite3_column_text(s, 2),
             .channel = (const char *)sqlite3_column_text(s, 3),
             .attempts = sqlite3_column_int(s, 4),
+            .cut_off = sqlite3_column_int(s, 5),
         };
         if (!d.kind || !d.record || !d.channel) {
             stmt_done(s);
@@ -1097,6 +1109,16 @@ int sqlite_store_delivery_failed(struct sqlite_store *st, int64_t alert_id, cons
         bind_text(s, 4, error))
         return db_fail(st, S_DELIVERY_FAILED, SQLITE_ERROR, err, errsz);
     return exec_update_one(st, S_DELIVERY_FAILED, "pending delivery", err, errsz);
+}
+
+int sqlite_store_delivery_sending(struct sqlite_store *st, int64_t alert_id, const char *channel,
+                                  time_t now, char *err, size_t errsz)
+{
+    sqlite3_stmt *s = st->s[S_DELIVERY_SENDING];
+    if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)now) != SQLITE_OK)
+        return db_fail(st, S_DELIVERY_SENDING, SQLITE_ERROR, err, errsz);
+    return exec_update_one(st, S_DELIVERY_SENDING, "pending delivery", err, errsz);
 }
 
 int sqlite_store_delivery_sent_stats(struct sqlite_store *st, const char *channel, time_t since,

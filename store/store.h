@@ -248,6 +248,7 @@ struct store_delivery {
     const char *record;
     const char *channel;
     int attempts;
+    int cut_off; /* an earlier attempt never ended (see store_delivery_sending) */
 };
 /* Calls cb for each pending delivery of channel whose next attempt is <= now,
  * oldest first, at most limit. Strings are valid only during the call. cb
@@ -261,6 +262,13 @@ int store_delivery_done(struct store *st, int64_t alert_id, const char *channel,
                         char *err, size_t errsz);
 int store_delivery_failed(struct store *st, int64_t alert_id, const char *channel,
                           time_t next_attempt, const char *error, char *err, size_t errsz);
+/* Records that an attempt to deliver begins at now; store_delivery_done or
+ * _failed ends it. An attempt still recorded when the next one begins was
+ * cut off (the process died during it, or its marking failed): the
+ * delivery's "interrupted" count goes up, since the receiver may have had
+ * the first copy. Commit it before the attempt can reach the receiver. */
+int store_delivery_sending(struct store *st, int64_t alert_id, const char *channel, time_t now,
+                           char *err, size_t errsz);
 
 /* For digests and rate limits: *messages is how many distinct send times
  * channel's sent deliveries have at or after since (one message marks all

@@ -270,6 +270,13 @@ int store_delivery_failed(struct store *st, int64_t alert_id, const char *channe
                                                  err, errsz);
 }
 
+int store_delivery_sending(struct store *st, int64_t alert_id, const char *channel, time_t now,
+                           char *err, size_t errsz)
+{
+    return st->pg ? pg_store_delivery_sending(st->pg, alert_id, channel, now, err, errsz)
+                  : sqlite_store_delivery_sending(st->lite, alert_id, channel, now, err, errsz);
+}
+
 int store_delivery_sent_stats(struct store *st, const char *channel, time_t since,
                               int64_t *messages, time_t *last_sent, char *err, size_t errsz)
 {

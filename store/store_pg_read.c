@@ -50,6 +50,7 @@ static int fill_delivery(const PGresult *r, int i, any_cb cb, void *arg)
         .record = pg_str(r, i, 2),
         .channel = pg_str(r, i, 3),
         .attempts = (int)pg_int(r, i, 4),
+        .cut_off = (int)pg_int(r, i, 5),
     };
     return ((store_delivery_cb)cb)(&d, arg) != 0;
 }

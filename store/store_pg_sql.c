@@ -156,6 +156,9 @@ const char *const pg_migrations[] = {
      * and the newest one, not the whole history (the mailer asks after
      * every poll) */
     "CREATE INDEX deliveries_sent ON deliveries(channel, sent_at) WHERE state = 'sent';",
+    /* 6: as SQLite's 5: an attempt in flight and the attempts a crash cut off */
+    "ALTER TABLE deliveries ADD COLUMN sending_at BIGINT;"
+    "ALTER TABLE deliveries ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0;",
 };
 
 const int pg_n_migrations = (int)(sizeof pg_migrations / sizeof pg_migrations[0]);
@@ -262,18 +265,23 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
                            "INSERT INTO deliveries (alert_id, channel, state, attempts,"
                            " next_attempt) VALUES ($1, $2, 'pending', 0, $3)"},
     [P_DELIVERY_DUE] = {"read due deliveries",
-                        "SELECT d.alert_id, a.kind, a.record, d.channel, d.attempts"
+                        "SELECT d.alert_id, a.kind, a.record, d.channel, d.attempts,"
+                        " (d.sending_at IS NOT NULL OR d.interrupted > 0)::integer"
                         " FROM deliveries d JOIN alerts a ON a.id = d.alert_id"
                         " WHERE d.channel = $1 AND d.state = 'pending' AND d.next_attempt <= $2"
                         " ORDER BY a.created, a.id LIMIT $3"},
     [P_DELIVERY_DONE] = {"mark delivery done",
                          "UPDATE deliveries SET state = 'sent', sent_at = $3,"
-                         " attempts = attempts + 1, last_error = NULL"
+                         " attempts = attempts + 1, last_error = NULL, sending_at = NULL"
                          " WHERE alert_id = $1 AND channel = $2 AND state = 'pending'"},
     [P_DELIVERY_FAILED] = {"mark delivery failed",
                            "UPDATE deliveries SET attempts = attempts + 1, next_attempt = $3,"
-                           " last_error = $4"
+                           " last_error = $4, sending_at = NULL"
                            " WHERE alert_id = $1 AND channel = $2 AND state = 'pending'"},
+    [P_DELIVERY_SENDING] = {"mark delivery in flight",
+                            "UPDATE deliveries SET sending_at = $3, interrupted = interrupted"
+                            " + CASE WHEN sending_at IS NULL THEN 0 ELSE 1 END"
+                            " WHERE alert_id = $1 AND channel = $2 AND state = 'pending'"},
     /* Every delivery of one message is marked with the same sent_at, so
      * distinct times count messages (two in one second count as one). */
     [P_DELIVERY_SENT_STATS] = {"count sent deliveries",
@@ -453,8 +461,9 @@ const struct pg_stmt_def pg_stmt_defs[P__N] = {
                           "  WHERE channel = $1 AND state = 'pending' AND next_attempt <= $2"
                           "  AND (claimed_by IS NULL OR claimed_by = $4 OR claim_until <= $5)"
                           "  ORDER BY alert_id LIMIT $3 FOR UPDATE SKIP LOCKED)"
-                          " RETURNING alert_id, channel, attempts)"
-                          " SELECT c.alert_id, a.kind, a.record, c.channel, c.attempts"
+                          " RETURNING alert_id, channel, attempts, sending_at, interrupted)"
+                          " SELECT c.alert_id, a.kind, a.record, c.channel, c.attempts,"
+                          " (c.sending_at IS NOT NULL OR c.interrupted > 0)::integer"
                           " FROM c JOIN alerts a ON a.id = c.alert_id ORDER BY a.created, a.id"},
     /*
      * Per-host politeness across nodes: a claim runs P_HOSTS_READY,

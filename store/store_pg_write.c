@@ -389,6 +389,16 @@ int pg_store_delivery_done(struct pg_store *st, int64_t alert_id, const char *ch
     return pg_update_one(st, P_DELIVERY_DONE, &p, "pending delivery", err, errsz);
 }
 
+int pg_store_delivery_sending(struct pg_store *st, int64_t alert_id, const char *channel,
+                              time_t now, char *err, size_t errsz)
+{
+    struct pg_params p = {0};
+    pgp_int(&p, alert_id);
+    pgp_text(&p, channel);
+    pgp_int(&p, (int64_t)now);
+    return pg_update_one(st, P_DELIVERY_SENDING, &p, "pending delivery", err, errsz);
+}
+
 int pg_store_delivery_failed(struct pg_store *st, int64_t alert_id, const char *channel,
                              time_t next_attempt, const char *error, char *err, size_t errsz)
 {

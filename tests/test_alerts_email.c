@@ -182,7 +182,7 @@ static void part(const char *msg, const char *type, struct buf *out)
 static void test_render_one(void **state)
 {
     (void)state;
-    struct alert_mail_item it = {42, "coverage", cov_record};
+    struct alert_mail_item it = {.id = 42, .kind = "coverage", .record = cov_record};
     struct buf m = BUF_INIT, subj = BUF_INIT, text = BUF_INIT, html = BUF_INIT;
     char err[256];
     assert_int_equal(alert_mail_render(&it, 1, &opts, 1770000000, &m, err, sizeof err), 0);
@@ -231,10 +231,11 @@ static void test_render_digest(void **state)
 {
     (void)state;
     struct alert_mail_item it[3] = {
-        {7, "coverage", cov_record},
-        {8, "changed", chg_record},
-        {9, "feed-error",
-         "feed-error feed=x url=javascript:alert(1) failures=3 error=\"HTTP 500\""}};
+        {.id = 7, .kind = "coverage", .record = cov_record},
+        {.id = 8, .kind = "changed", .record = chg_record},
+        {.id = 9,
+         .kind = "feed-error",
+         .record = "feed-error feed=x url=javascript:alert(1) failures=3 error=\"HTTP 500\""}};
     struct buf m = BUF_INIT, html = BUF_INIT, subj = BUF_INIT;
     char err[256];
     assert_int_equal(alert_mail_render(it, 3, &opts, 1770000000, &m, err, sizeof err), 0);

@@ -567,6 +567,7 @@ struct seen {
     int stop_after;
     int64_t ids[8];
     int attempts[8];
+    int cut_off[8];
     char record[8][64];
 };
 
@@ -576,6 +577,7 @@ static int collect(const struct store_delivery *d, void *arg)
     assert_true(s->n < 8);
     s->ids[s->n] = d->alert_id;
     s->attempts[s->n] = d->attempts;
+    s->cut_off[s->n] = d->cut_off;
     snprintf(s->record[s->n], sizeof s->record[0], "%s %s %s", d->kind, d->channel, d->record);
     s->n++;
     return s->stop_after && s->n >= s->stop_after;
@@ -622,12 +624,25 @@ static void test_store_outbox(void **state)
     s = due(fx, "email", 160, 10);
     assert_int_equal(s.n, 1);
     assert_int_equal(s.attempts[0], 1);
+    assert_int_equal(s.cut_off[0], 0);
+    /* an attempt that ends, even badly, was not cut off */
+    assert_int_equal(store_delivery_sending(fx->st, id, "email", 160, fx->err, sizeof fx->err), 0);
     assert_int_equal(
         store_delivery_failed(fx->st, id, "email", 300, "smtp: 451", fx->err, sizeof fx->err), 0);
     assert_int_equal(due(fx, "email", 299, 10).n, 0);
     s = due(fx, "email", 300, 10);
     assert_int_equal(s.attempts[0], 2);
+    assert_int_equal(s.cut_off[0], 0);
+    /* one that never ended was: the delivery says so from then on */
+    assert_int_equal(store_delivery_sending(fx->st, id, "email", 300, fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "email", 300, 10).cut_off[0], 1);
+    assert_int_equal(store_delivery_sending(fx->st, id, "email", 310, fx->err, sizeof fx->err), 0);
+    assert_int_equal(
+        store_delivery_failed(fx->st, id, "email", 320, "smtp: 451", fx->err, sizeof fx->err), 0);
+    assert_int_equal(due(fx, "email", 320, 10).cut_off[0], 1);
+    assert_int_equal(store_delivery_sending(fx->st, id, "email", 320, fx->err, sizeof fx->err), 0);
     assert_int_equal(store_delivery_done(fx->st, id, "email", 301, fx->err, sizeof fx->err), 0);
+    assert_int_equal(store_delivery_sending(fx->st, id, "email", 330, fx->err, sizeof fx->err), -1);
     assert_int_equal(due(fx, "email", 1000, 10).n, 0);
     assert_int_equal(
         store_delivery_failed(fx->st, id, "email", 400, "late", fx->err, sizeof fx->err), -1);
