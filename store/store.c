@@ -601,6 +601,7 @@ static int op_end(struct sqlite_store *st, int own, int ok, char *err, size_t er
 static int read_user_version(sqlite3 *db, int *v, char *err, size_t errsz)
 {
     sqlite3_stmt *s = NULL;
+    *v = 0;
     int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(s);
