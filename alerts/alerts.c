@@ -104,16 +104,17 @@ static void to_system_log(const struct alert_sinks *sinks, const char *kind, con
         syslog(alert_severity(kind), "%s", record);
 }
 
-/* Marks every delivery of l in flight (done: 0) or done (1), in one
- * transaction. */
-static int mark_all(struct store *st, const struct due_list *l, time_t now, int done, char *err,
-                    size_t errsz)
+int alert_mark(struct store *st, const char *channel, const int64_t *ids, size_t n,
+               enum alert_mark how, time_t at, const char *error, char *err, size_t errsz)
 {
     if (store_begin(st, err, errsz) < 0)
         return -1;
-    for (size_t i = 0; i < l->n; i++) {
-        int rc = done ? store_delivery_done(st, l->v[i].id, ALERT_CHANNEL_LOG, now, err, errsz)
-                      : store_delivery_sending(st, l->v[i].id, ALERT_CHANNEL_LOG, now, err, errsz);
+    for (size_t i = 0; i < n; i++) {
+        int rc = how == ALERT_MARK_SENDING
+                     ? store_delivery_sending(st, ids[i], channel, at, err, errsz)
+                 : how == ALERT_MARK_DONE
+                     ? store_delivery_done(st, ids[i], channel, at, err, errsz)
+                     : store_delivery_failed(st, ids[i], channel, at, error, err, errsz);
         if (rc < 0) {
             store_rollback(st);
             return -1;
@@ -126,6 +127,7 @@ int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now
                    struct alert_log_result *res, char *err, size_t errsz)
 {
     struct due_list l = {0};
+    int64_t *ids = NULL;
     int rc = 0;
     *res = (struct alert_log_result){0};
     if (store_delivery_due(st, ALERT_CHANNEL_LOG, now, 1000, collect, &l, err, errsz) < 0) {
@@ -136,10 +138,19 @@ int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now
         rc = pw_err(err, errsz, "alerts: out of memory");
         goto done;
     }
+    if (!l.n)
+        goto done;
+    if (!(ids = malloc(l.n * sizeof *ids))) {
+        rc = pw_err(err, errsz, "alerts: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        ids[i] = l.v[i].id;
     /* Recorded first, so that a crash before the marking below is known:
      * syslog cannot be read back, so those lines go again, counted. */
-    if (!l.n || mark_all(st, &l, now, 0, err, errsz) < 0) {
-        rc = l.n ? -1 : 0;
+    if (alert_mark(st, ALERT_CHANNEL_LOG, ids, l.n, ALERT_MARK_SENDING, now, NULL, err, errsz) <
+        0) {
+        rc = -1;
         goto done;
     }
     for (size_t i = 0; i < l.n; i++) {
@@ -147,7 +158,7 @@ int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now
         if (sinks->to_stderr)
             fprintf(stderr, "alert: %s\n", l.v[i].record);
     }
-    if (mark_all(st, &l, now, 1, err, errsz) < 0) {
+    if (alert_mark(st, ALERT_CHANNEL_LOG, ids, l.n, ALERT_MARK_DONE, now, NULL, err, errsz) < 0) {
         rc = -1;
         goto done;
     }
@@ -155,6 +166,7 @@ int alerts_deliver(struct store *st, const struct alert_sinks *sinks, time_t now
     for (size_t i = 0; i < l.n; i++)
         res->resent += l.v[i].cut_off != 0;
 done:
+    free(ids);
     for (size_t i = 0; i < l.n; i++) {
         free(l.v[i].record);
         free(l.v[i].kind);

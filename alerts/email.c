@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alerts/alerts.h"
+#include "alerts/internal.h"
 #include "fetchers/fetch.h"
 #include "store/store.h"
 
@@ -229,18 +230,9 @@ static int backoff(const struct alert_email_opts *o, int attempts)
 static int mark(struct alert_mailer *m, int ok, time_t now, time_t retry_at, const char *error,
                 char *err, size_t errsz)
 {
-    if (store_begin(m->st, err, errsz) < 0)
-        return -1;
-    for (size_t i = 0; i < m->nids; i++) {
-        int rc = ok ? store_delivery_done(m->st, m->ids[i], ALERT_CHANNEL_EMAIL, now, err, errsz)
-                    : store_delivery_failed(m->st, m->ids[i], ALERT_CHANNEL_EMAIL, retry_at, error,
-                                            err, errsz);
-        if (rc < 0) {
-            store_rollback(m->st);
-            return -1;
-        }
-    }
-    return store_commit(m->st, err, errsz);
+    return alert_mark(m->st, ALERT_CHANNEL_EMAIL, m->ids, m->nids,
+                      ok ? ALERT_MARK_DONE : ALERT_MARK_FAILED, ok ? now : retry_at, error, err,
+                      errsz);
 }
 
 static void on_sent(const struct fetch_result *res, void *arg)
@@ -266,21 +258,6 @@ static void on_sent(const struct fetch_result *res, void *arg)
         r.busy = m->busy;
     if (m->cb)
         m->cb(&r, m->cb_arg);
-}
-
-/* Records the attempt before any byte of it can reach the server, so that a
- * crash during it is known at the next attempt. */
-static int mark_sending(struct alert_mailer *m, time_t now, char *err, size_t errsz)
-{
-    if (store_begin(m->st, err, errsz) < 0)
-        return -1;
-    for (size_t i = 0; i < m->nids; i++) {
-        if (store_delivery_sending(m->st, m->ids[i], ALERT_CHANNEL_EMAIL, now, err, errsz) < 0) {
-            store_rollback(m->st);
-            return -1;
-        }
-    }
-    return store_commit(m->st, err, errsz);
 }
 
 /* Splits "a@x, b@y" into the envelope recipients (pointers into s). */
@@ -332,7 +309,10 @@ static int send_batch(struct alert_mailer *m, const struct due *l, size_t n, tim
                             .data = msg.data,
                             .len = msg.len,
                             .insecure = o->insecure};
-    if (mark_sending(m, now, err, errsz) < 0)
+    /* Recorded before any byte can reach the server, so that a crash during
+     * the attempt is known at the next one. */
+    if (alert_mark(m->st, ALERT_CHANNEL_EMAIL, m->ids, m->nids, ALERT_MARK_SENDING, now, NULL, err,
+                   errsz) < 0)
         goto done;
     if (fetch_start_mail(m->fc, &fm, on_sent, m, err, errsz) < 0)
         goto done;

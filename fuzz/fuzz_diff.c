@@ -6,6 +6,7 @@
  * inside their texts, in order, and both diffs count the same words.
  */
 #include "analysis/analysis.h"
+#include "fuzz/fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,26 +15,16 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *copy(const uint8_t *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (!s)
-        abort();
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *nul = memchr(data, 0, size);
     char *old_text, *new_text;
     if (nul) {
-        old_text = copy(data, (size_t)(nul - data));
-        new_text = copy(nul + 1, size - (size_t)(nul - data) - 1);
+        old_text = fuzz_text(data, (size_t)(nul - data));
+        new_text = fuzz_text(nul + 1, size - (size_t)(nul - data) - 1);
     } else {
         size_t h = size / 2;
-        old_text = copy(data, size);
+        old_text = fuzz_text(data, size);
         new_text = malloc(size + 1);
         if (!new_text)
             abort();

@@ -6,6 +6,7 @@
  * and ascending, and JSON that can be built.
  */
 #include "analysis/analysis.h"
+#include "fuzz/fuzz_text.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -14,22 +15,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char *copy(const uint8_t *p, size_t n)
-{
-    char *s = malloc(n + 1);
-    if (!s)
-        abort();
-    memcpy(s, p, n);
-    s[n] = '\0';
-    return s;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *nul = memchr(data, 0, size);
     size_t clen = nul ? (size_t)(nul - data) : size;
-    char *canon = copy(data, clen);
-    char *article = nul ? copy(nul + 1, size - clen - 1) : copy(data, size);
+    char *canon = fuzz_text(data, clen);
+    char *article = nul ? fuzz_text(nul + 1, size - clen - 1) : fuzz_text(data, size);
     char err[256];
     struct match_canon *c = NULL;
     if (match_canon_new(canon, &c, err, sizeof err) == 0) {

@@ -1091,35 +1091,37 @@ int sqlite_store_delivery_due(struct sqlite_store *st, const char *channel, time
     return 0;
 }
 
+/* The outbox's row updates: alert ?1, channel ?2, a time ?3 and, when the
+ * statement has one, the error ?4. */
+static int delivery_update(struct sqlite_store *st, enum stmt which, int64_t alert_id,
+                           const char *channel, time_t t, const char *error, char *err,
+                           size_t errsz)
+{
+    sqlite3_stmt *s = st->s[which];
+    if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
+        sqlite3_bind_int64(s, 3, (sqlite3_int64)t) != SQLITE_OK ||
+        (which == S_DELIVERY_FAILED && bind_text(s, 4, error)))
+        return db_fail(st, which, SQLITE_ERROR, err, errsz);
+    return exec_update_one(st, which, "pending delivery", err, errsz);
+}
+
 int sqlite_store_delivery_done(struct sqlite_store *st, int64_t alert_id, const char *channel,
                                time_t now, char *err, size_t errsz)
 {
-    sqlite3_stmt *s = st->s[S_DELIVERY_DONE];
-    if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)now) != SQLITE_OK)
-        return db_fail(st, S_DELIVERY_DONE, SQLITE_ERROR, err, errsz);
-    return exec_update_one(st, S_DELIVERY_DONE, "pending delivery", err, errsz);
+    return delivery_update(st, S_DELIVERY_DONE, alert_id, channel, now, NULL, err, errsz);
 }
 
 int sqlite_store_delivery_failed(struct sqlite_store *st, int64_t alert_id, const char *channel,
                                  time_t next_attempt, const char *error, char *err, size_t errsz)
 {
-    sqlite3_stmt *s = st->s[S_DELIVERY_FAILED];
-    if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)next_attempt) != SQLITE_OK ||
-        bind_text(s, 4, error))
-        return db_fail(st, S_DELIVERY_FAILED, SQLITE_ERROR, err, errsz);
-    return exec_update_one(st, S_DELIVERY_FAILED, "pending delivery", err, errsz);
+    return delivery_update(st, S_DELIVERY_FAILED, alert_id, channel, next_attempt, error, err,
+                           errsz);
 }
 
 int sqlite_store_delivery_sending(struct sqlite_store *st, int64_t alert_id, const char *channel,
                                   time_t now, char *err, size_t errsz)
 {
-    sqlite3_stmt *s = st->s[S_DELIVERY_SENDING];
-    if (sqlite3_bind_int64(s, 1, alert_id) != SQLITE_OK || bind_text(s, 2, channel) ||
-        sqlite3_bind_int64(s, 3, (sqlite3_int64)now) != SQLITE_OK)
-        return db_fail(st, S_DELIVERY_SENDING, SQLITE_ERROR, err, errsz);
-    return exec_update_one(st, S_DELIVERY_SENDING, "pending delivery", err, errsz);
+    return delivery_update(st, S_DELIVERY_SENDING, alert_id, channel, now, NULL, err, errsz);
 }
 
 int sqlite_store_delivery_sent_stats(struct sqlite_store *st, const char *channel, time_t since,

@@ -379,35 +379,38 @@ done:
     return 0;
 }
 
-int pg_store_delivery_done(struct pg_store *st, int64_t alert_id, const char *channel, time_t now,
-                           char *err, size_t errsz)
+/* The outbox's row updates: alert $1, channel $2, a time $3 and, for a
+ * failure, the error $4. */
+static int delivery_update(struct pg_store *st, enum pg_stmt which, int64_t alert_id,
+                           const char *channel, time_t t, const char *error, char *err,
+                           size_t errsz)
 {
     struct pg_params p = {0};
     pgp_int(&p, alert_id);
     pgp_text(&p, channel);
-    pgp_int(&p, (int64_t)now);
-    return pg_update_one(st, P_DELIVERY_DONE, &p, "pending delivery", err, errsz);
+    pgp_int(&p, (int64_t)t);
+    if (which == P_DELIVERY_FAILED)
+        pgp_text(&p, error);
+    return pg_update_one(st, which, &p, "pending delivery", err, errsz);
+}
+
+int pg_store_delivery_done(struct pg_store *st, int64_t alert_id, const char *channel, time_t now,
+                           char *err, size_t errsz)
+{
+    return delivery_update(st, P_DELIVERY_DONE, alert_id, channel, now, NULL, err, errsz);
 }
 
 int pg_store_delivery_sending(struct pg_store *st, int64_t alert_id, const char *channel,
                               time_t now, char *err, size_t errsz)
 {
-    struct pg_params p = {0};
-    pgp_int(&p, alert_id);
-    pgp_text(&p, channel);
-    pgp_int(&p, (int64_t)now);
-    return pg_update_one(st, P_DELIVERY_SENDING, &p, "pending delivery", err, errsz);
+    return delivery_update(st, P_DELIVERY_SENDING, alert_id, channel, now, NULL, err, errsz);
 }
 
 int pg_store_delivery_failed(struct pg_store *st, int64_t alert_id, const char *channel,
                              time_t next_attempt, const char *error, char *err, size_t errsz)
 {
-    struct pg_params p = {0};
-    pgp_int(&p, alert_id);
-    pgp_text(&p, channel);
-    pgp_int(&p, (int64_t)next_attempt);
-    pgp_text(&p, error);
-    return pg_update_one(st, P_DELIVERY_FAILED, &p, "pending delivery", err, errsz);
+    return delivery_update(st, P_DELIVERY_FAILED, alert_id, channel, next_attempt, error, err,
+                           errsz);
 }
 
 /* ---- poll bookkeeping and pages ---- */

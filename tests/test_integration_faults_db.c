@@ -208,6 +208,23 @@ static void test_disk_full(void **state)
     assert_intact("full");
 }
 
+/* The daemon exited non-zero with a reason containing expect and naming
+ * db, and db is byte for byte as before (len bytes). Frees out and before. */
+static void assert_refused(const char *what, int status, char *out, const char *expect,
+                           const char *db, char *before, long len)
+{
+    if (!WIFEXITED(status) || WEXITSTATUS(status) == 0)
+        fail_msg("%s was not refused (status %d):\n%s", what, status, out);
+    assert_non_null(strstr(out, expect));
+    assert_non_null(strstr(out, db)); /* the reason names the file */
+    free(out);
+    char *after = file_bytes(db);
+    assert_int_equal(file_size(db), len);
+    assert_memory_equal(before, after, (size_t)len);
+    free(before);
+    free(after);
+}
+
 static void test_read_only(void **state)
 {
     (void)state;
@@ -227,16 +244,7 @@ static void test_read_only(void **state)
     int status = run_once("ro", conf, &ro, &out);
     assert_int_equal(chmod(tmpdir, 0700), 0);
     assert_int_equal(chmod(db, 0644), 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) == 0)
-        fail_msg("a read-only database was not refused (status %d):\n%s", status, out);
-    assert_non_null(strstr(out, "readonly"));
-    assert_non_null(strstr(out, db)); /* the reason names the file */
-    free(out);
-    char *after = file_bytes(db);
-    assert_int_equal(file_size(db), len);
-    assert_memory_equal(before, after, (size_t)len);
-    free(before);
-    free(after);
+    assert_refused("a read-only database", status, out, "readonly", db, before, len);
     assert_true(ok_exit(run_once("ro", conf, &none, &out)));
     free(out);
     assert_int_equal(articles("ro"), 5);
@@ -294,16 +302,7 @@ static void corrupt_case(const char *name, const char *expect, void (*spoil)(con
     char *before = file_bytes(db);
     long len = file_size(db);
     int status = run_once(name, conf, &none, &out);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) == 0)
-        fail_msg("a corrupt database was not refused (status %d):\n%s", status, out);
-    assert_non_null(strstr(out, expect));
-    assert_non_null(strstr(out, db));
-    free(out);
-    char *after = file_bytes(db);
-    assert_int_equal(file_size(db), len);
-    assert_memory_equal(before, after, (size_t)len);
-    free(before);
-    free(after);
+    assert_refused("a corrupt database", status, out, expect, db, before, len);
 }
 
 static void spoil_garbage(const char *db)
